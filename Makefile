@@ -1,0 +1,50 @@
+# sfstream: the front door. `make help` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+PKG   ?= ./...
+TEST  ?= .
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/sfstream/sfstream/internal/version.Version=$(VERSION)
+BIN   := bin
+FUZZTIME ?= 10s
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n",$$1,$$2}'
+
+.PHONY: build
+build: ## build every binary into ./bin
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+.PHONY: test
+test: ## unit and end-to-end tests on the embedded stack, plus short fuzz runs (PKG=, TEST=)
+	$(GO) vet $(PKG)
+	$(GO) test -race -shuffle on -count 1 -run '$(TEST)' $(PKG)
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s); new crashers land in testdata/fuzz
+	@set -e; for spec in $$(grep -rlE '^func Fuzz' --include '*_test.go' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)' $$spec/*_test.go | sed 's/func //'); do \
+	    echo "fuzz $$spec $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$spec; \
+	  done; \
+	done
+
+.PHONY: bench
+bench: ## Go benchmarks (PKG=, TEST= selects benchmarks)
+	$(GO) test -run '^$$' -bench '$(TEST)' -benchmem $(PKG)
+
+.PHONY: fmt
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: lint
+lint: ## vet and check formatting
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'd: $$out"; exit 1; fi
+
+.PHONY: generate
+generate: ## regenerate generated code with pinned tools
+	$(GO) generate ./...
