@@ -7,6 +7,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/sfstream/sfstream/internal/version.Version=$(VERSION)
 BIN   := bin
 FUZZTIME ?= 10s
+CACHE ?= $(HOME)/.cache/sfstream
+PYENV := $(CACHE)/pyenv
+export SFSTREAM_PYTHON := $(PYENV)/bin/python
 
 .PHONY: help
 help: ## list the targets
@@ -17,8 +20,13 @@ build: ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
+.PHONY: test-deps
+test-deps: ## install what the tests use besides Go: fastavro (a second Avro reader) in a venv under CACHE
+	@$(PYENV)/bin/python -c 'import fastavro' 2>/dev/null || { \
+	  echo "installing fastavro into $(PYENV)"; python3 -m venv $(PYENV) && $(PYENV)/bin/pip install -q fastavro==1.13.1; }
+
 .PHONY: test
-test: ## unit and end-to-end tests on the embedded stack, plus short fuzz runs (PKG=, TEST=)
+test: test-deps ## unit and end-to-end tests on the embedded stack, plus short fuzz runs (PKG=, TEST=)
 	$(GO) vet $(PKG)
 	$(GO) test -race -shuffle on -count 1 -run '$(TEST)' $(PKG)
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
