@@ -14,14 +14,14 @@ const (
 	OpUnknown Op = 0
 
 	// Process lifecycle.
-	OpClone  Op = 1 // clone/fork/vfork/clone3; flags = clone flags; ret = child tid (parent side) or 0 (child side, proc set)
+	OpClone  Op = 1 // clone/fork/vfork/clone3; flags = clone flags; ret = child tid (parent side) or 0 (child side: proc set, fds = the inherited fd table when the source knows it)
 	OpExec   Op = 2 // execve/execveat; path = filename; proc = post-exec attributes
 	OpExit   Op = 3 // thread exit; ret = exit code in wait-status form; tid == hpid for the main thread
-	OpSetuid Op = 4 // setuid/setresuid (and 32-bit forms); uid = requested uid; flags 1 for setresuid
+	OpSetuid Op = 4 // setuid/setresuid (and 32-bit forms); uid = requested uid; path = its user name ("" for setresuid, "<NA>" unknown); flags 1 for setresuid; proc = attributes after the call, if known
 	OpSetns  Op = 5 // setns; fd = namespace fd; flags = nstype
 
 	// File descriptors.
-	OpOpen     Op = 10 // open/openat/openat2/creat; dirfd, path, flags (O_*), mode; ret = new fd
+	OpOpen     Op = 10 // open/openat/openat2/creat; dirfd, path, flags (O_*), mode; ret = new fd; O_DIRECTORY marks a directory
 	OpClose    Op = 11 // close; fd
 	OpDup      Op = 12 // dup/dup2/dup3/fcntl(F_DUPFD*); fd = old fd; ret = new fd
 	OpPipe     Op = 13 // pipe/pipe2/socketpair; fds = the two new fds
@@ -46,6 +46,9 @@ const (
 	OpSnapshot Op = 50 // a process (tid == hpid) or thread known before capture; proc and fds set
 	OpDrop     Op = 51 // events were lost upstream of this point; ret = count lost (may be an estimate)
 	OpEnd      Op = 52 // the capture ended for good (end of a replay, producer shutdown): truncate flows
+
+	// OpDrop and OpEnd concern a whole exporter, not one process: producers send them to every
+	// partition of sysflow.raw, in batches of their own with hpid 0.
 )
 
 var opNames = map[Op]string{

@@ -136,10 +136,11 @@ func Unmarshal(data []byte, b *Batch) error {
 	return b.Validate()
 }
 
-// Validate checks the values no producer may send: a batch without a process, unknown ops,
+// Validate checks the values no producer may send: a batch without a process (unless it holds
+// only drop and end notices, which are addressed to a partition, not a process), unknown ops,
 // negative thread ids or timestamps.
 func (b *Batch) Validate() error {
-	if b.HPID <= 0 {
+	if b.HPID <= 0 && !b.notices() {
 		return fmt.Errorf("%w: hpid %d", ErrInvalid, b.HPID)
 	}
 	if b.CreateTS < 0 {
@@ -155,4 +156,14 @@ func (b *Batch) Validate() error {
 		}
 	}
 	return nil
+}
+
+// notices reports whether every event of b is a drop or end notice.
+func (b *Batch) notices() bool {
+	for i := range b.Events {
+		if op := b.Events[i].Op; op != OpDrop && op != OpEnd {
+			return false
+		}
+	}
+	return len(b.Events) > 0
 }

@@ -1,0 +1,79 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config holds the knobs of SysFlow building. The zero value is not valid; start from
+// DefaultConfig.
+type Config struct {
+	// ProcFlow aggregates thread clones and exits into ProcessFlow records instead of
+	// emitting CLONE and EXIT events for threads. Default true (the reference library's
+	// default; its test suite runs with false).
+	ProcFlow bool
+	// FileOnly keeps FileFlows only for regular files, dropping directories, pipes and unix
+	// sockets. Default true (reference default; its tests use false).
+	FileOnly bool
+	// ReadMode filters read-only FileFlows: 0 keeps them, 1 drops them all, 2 drops them under
+	// /proc/, /dev/, /sys/, /lib/, /lib64/, /usr/lib/, /usr/lib64/. Default 2 (reference).
+	ReadMode int
+	// ExportInterval re-exports long-running flows. Default 30s.
+	ExportInterval time.Duration
+	// ExpireInterval drops flows idle that long, unwritten. Default 60s.
+	ExpireInterval time.Duration
+	// ExitGrace keeps an exited process's state that long (event time) for late events.
+	// Default 1s, as the reference's deletion queue.
+	ExitGrace time.Duration
+	// MaxProcesses caps the processes kept per partition; the least recently used is
+	// evicted (and counted) beyond it. Default 100000.
+	MaxProcesses int
+}
+
+// DefaultConfig returns the reference collector's library defaults.
+func DefaultConfig() Config {
+	return Config{
+		ProcFlow:       true,
+		FileOnly:       true,
+		ReadMode:       2,
+		ExportInterval: 30 * time.Second,
+		ExpireInterval: 60 * time.Second,
+		ExitGrace:      time.Second,
+		MaxProcesses:   100000,
+	}
+}
+
+// ReferenceTestConfig returns the configuration the reference collector's own test suite
+// uses (ENABLE_PROC_FLOW=0, FILE_ONLY=0, FILE_READ_MODE=0): what conformance runs use.
+func ReferenceTestConfig() Config {
+	c := DefaultConfig()
+	c.ProcFlow = false
+	c.FileOnly = false
+	c.ReadMode = 0
+	return c
+}
+
+// Validate reports the first invalid setting.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ReadMode < 0 || c.ReadMode > 2 {
+		errs = append(errs, fmt.Errorf("read mode %d: want 0, 1 or 2", c.ReadMode))
+	}
+	if c.ExportInterval < time.Second {
+		errs = append(errs, fmt.Errorf("flow export interval %s: want at least 1s", c.ExportInterval))
+	}
+	if c.ExpireInterval < c.ExportInterval {
+		errs = append(errs, fmt.Errorf("flow expire interval %s: want at least the export interval %s", c.ExpireInterval, c.ExportInterval))
+	}
+	if c.ExitGrace < 0 {
+		errs = append(errs, fmt.Errorf("exit grace %s: want >= 0", c.ExitGrace))
+	}
+	if c.MaxProcesses < 1 {
+		errs = append(errs, fmt.Errorf("max processes %d: want >= 1", c.MaxProcesses))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("state config: %w", errors.Join(errs...))
+	}
+	return nil
+}

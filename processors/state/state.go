@@ -1,0 +1,274 @@
+package state
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/internal/sysflow"
+)
+
+// Output receives what a State emits. Keys are Kafka keys (DESIGN.md): entities by entity
+// key, events and flows by their process key. Records are owned by the receiver.
+type Output interface {
+	Entity(key []byte, rec sysflow.Record)
+	Event(key []byte, rec sysflow.Record)
+}
+
+// Stats counts what a State did; the pipeline exports them as metrics.
+type Stats struct {
+	Events       int64 // raw events applied
+	Dropped      int64 // raw events that produce nothing (unknown fd, IPv6, failed open, ...)
+	Filtered     int64 // flows dropped by the read-mode or file-only filters
+	Expired      int64 // flows dropped idle
+	Evicted      int64 // processes evicted by the MaxProcesses cap
+	Removed      int64 // processes removed after exit
+	LostNotices  int64 // drop notices received
+	LostEvents   int64 // events lost upstream, as the notices count them
+	Entities     int64
+	EventRecords int64
+}
+
+// State is the SysFlow state of one partition. It is not safe for concurrent use.
+type State struct {
+	cfg        Config
+	out        Output
+	procs      map[procKey]*proc
+	files      map[sysflow.FOID]struct{} // File entities emitted
+	containers map[string]struct{}       // Container entities emitted
+	seq        uint64
+	now        int64 // ns, the last event's ts
+	lastExpire int64 // s
+	exited     []procKey
+	stats      Stats
+}
+
+// New returns an empty State.
+func New(cfg Config, out Output) (*State, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &State{
+		cfg:        cfg,
+		out:        out,
+		procs:      map[procKey]*proc{},
+		files:      map[sysflow.FOID]struct{}{},
+		containers: map[string]struct{}{},
+	}, nil
+}
+
+// Stats returns the counters so far.
+func (s *State) Stats() Stats { return s.stats }
+
+// Processes returns the number of processes held.
+func (s *State) Processes() int { return len(s.procs) }
+
+// Flows returns the number of open file, network and process flows.
+func (s *State) Flows() int {
+	n := 0
+	for _, p := range s.procs {
+		n += len(p.files) + len(p.nets)
+		if p.pflow != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *State) nextSeq() uint64 { s.seq++; return s.seq }
+
+func (s *State) event(p *proc, rec sysflow.Record) {
+	s.stats.EventRecords++
+	s.out.Event(p.key.kafkaKey(), rec)
+}
+
+func (s *State) emitProcess(p *proc, state sysflow.ObjectState) {
+	if p.container != nil {
+		s.emitContainer(p.key.exporter, p.container)
+	}
+	e := p.entity
+	e.State = state
+	if e.POID != nil {
+		poid := *e.POID
+		e.POID = &poid
+	}
+	e.ContainerID = p.containerPtr()
+	e.Env = append([]string{}, p.entity.Env...)
+	p.emitted = true
+	s.stats.Entities++
+	s.out.Entity(p.key.kafkaKey(), &e)
+}
+
+func (s *State) emitContainer(exporter string, c *raw.Container) {
+	if _, ok := s.containers[c.ID]; ok || c.ID == "" {
+		return
+	}
+	s.containers[c.ID] = struct{}{}
+	s.stats.Entities++
+	s.out.Entity([]byte(exporter+"/C/"+c.ID), containerEntity(c))
+}
+
+// emitFile emits the File entity of path in p's container once per partition and returns
+// its FOID.
+func (s *State) emitFile(p *proc, path string, restype int32, state sysflow.ObjectState, ts int64) sysflow.FOID {
+	foid := foidOf(p.containerID(), path)
+	if _, ok := s.files[foid]; ok {
+		return foid
+	}
+	s.files[foid] = struct{}{}
+	s.stats.Entities++
+	s.out.Entity(fileKafkaKey(p.key.exporter, foid), &sysflow.File{
+		State: state, OID: foid, TS: ts, ResType: restype, Path: path, ContainerID: p.containerPtr(),
+	})
+	return foid
+}
+
+// Apply feeds one raw batch. It returns an error only for a batch that breaks the raw
+// contract; such a batch changes nothing.
+func (s *State) Apply(b *raw.Batch) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	key := procKey{exporter: b.Exporter, oid: sysflow.OID{CreateTS: b.CreateTS, HPID: b.HPID}}
+	for i := range b.Events {
+		e := &b.Events[i]
+		if e.TS > s.now {
+			s.now = e.TS
+		}
+		s.expire(s.now)
+		s.removeExited()
+		s.stats.Events++
+		if err := s.apply(key, e); err != nil {
+			return fmt.Errorf("apply %s event %d: %w", e.Op, i, err)
+		}
+	}
+	return nil
+}
+
+// lookup returns the process of key, creating it (and emitting its entity in state st) when
+// it is unknown. p is nil for st == "" and an unknown process.
+func (s *State) lookup(key procKey, ts int64, attrs *raw.Proc, st sysflow.ObjectState) *proc {
+	if p, ok := s.procs[key]; ok {
+		p.lastSeen = s.now
+		if !p.emitted && st != "" {
+			s.emitProcess(p, sysflow.StateReup)
+		}
+		return p
+	}
+	if len(s.procs) >= s.cfg.MaxProcesses {
+		s.evictOldest()
+	}
+	p := &proc{
+		key:      key,
+		seq:      s.nextSeq(),
+		entity:   newProcEntity(key.oid, ts, attrs),
+		fds:      map[int32]*fdInfo{},
+		files:    map[fileKey]*fileFlow{},
+		nets:     map[netKey]*netFlow{},
+		lastSeen: s.now,
+	}
+	if attrs != nil {
+		p.cwd = trimSlash(attrs.Cwd)
+		if attrs.Container != nil && attrs.Container.ID != "" {
+			c := *attrs.Container
+			p.container = &c
+		}
+	} else {
+		p.uncertain = true
+	}
+	s.procs[key] = p
+	if st != "" {
+		s.emitProcess(p, st)
+	}
+	return p
+}
+
+func trimSlash(d string) string {
+	for len(d) > 1 && d[len(d)-1] == '/' {
+		d = d[:len(d)-1]
+	}
+	return d
+}
+
+// evictOldest drops the least recently seen process: the cap protects against processes
+// whose exit was lost.
+func (s *State) evictOldest() {
+	var victim *proc
+	for _, p := range s.procs {
+		if victim == nil || p.lastSeen < victim.lastSeen || (p.lastSeen == victim.lastSeen && p.seq < victim.seq) {
+			victim = p
+		}
+	}
+	if victim != nil {
+		delete(s.procs, victim.key)
+		s.stats.Evicted++
+	}
+}
+
+// removeExited drops processes whose exit is older than the grace period.
+func (s *State) removeExited() {
+	keep := s.exited[:0]
+	for _, k := range s.exited {
+		p, ok := s.procs[k]
+		if !ok {
+			continue
+		}
+		if p.exitTS == 0 { // recreated
+			continue
+		}
+		if s.now-p.exitTS >= s.cfg.ExitGrace.Nanoseconds() {
+			delete(s.procs, k)
+			s.stats.Removed++
+			continue
+		}
+		keep = append(keep, k)
+	}
+	s.exited = keep
+}
+
+// sortedProcs returns the processes in creation order.
+func (s *State) sortedProcs() []*proc {
+	ps := make([]*proc, 0, len(s.procs))
+	for _, p := range s.procs {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].seq < ps[j].seq })
+	return ps
+}
+
+// End truncates every open flow of exporter's processes at ts, as the reference does when its
+// capture ends: for each process, network flows, then file flows, then the process flow. The
+// read-mode filter is not applied here, as in the reference.
+func (s *State) End(exporter string, ts int64) {
+	for _, p := range s.sortedProcs() {
+		if p.key.exporter != exporter {
+			continue
+		}
+		if !p.emitted && (len(p.files) > 0 || len(p.nets) > 0 || p.pflow != nil) {
+			s.emitProcess(p, sysflow.StateReup)
+		}
+		for _, k := range sortedNets(p) {
+			f := p.nets[k]
+			f.rec.OpFlags |= opTruncate
+			f.rec.EndTS = ts
+			s.emitNetFlow(p, f)
+		}
+		for _, k := range sortedFiles(p) {
+			f := p.files[k]
+			f.rec.OpFlags |= opTruncate
+			f.rec.EndTS = ts
+			s.emitFileFlow(p, f, false)
+		}
+		if pf := p.pflow; pf != nil {
+			pf.rec.OpFlags |= opTruncate
+			pf.rec.EndTS = ts
+			if writable(pf.rec.OpFlags) {
+				rec := pf.rec
+				s.event(p, &rec)
+			}
+		}
+		p.files = map[fileKey]*fileFlow{}
+		p.nets = map[netKey]*netFlow{}
+		p.pflow = nil
+	}
+}
