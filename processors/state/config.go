@@ -29,6 +29,9 @@ type Config struct {
 	// MaxProcesses caps the processes kept per partition; the least recently used is
 	// evicted (and counted) beyond it. Default 100000.
 	MaxProcesses int
+	// MaxEntities caps the File and Container entities remembered as emitted per partition;
+	// beyond it the oldest half is forgotten (and may be emitted again, as REUP). Default 1M.
+	MaxEntities int
 }
 
 // DefaultConfig returns the reference collector's library defaults.
@@ -41,6 +44,7 @@ func DefaultConfig() Config {
 		ExpireInterval: 60 * time.Second,
 		ExitGrace:      time.Second,
 		MaxProcesses:   100000,
+		MaxEntities:    1 << 20,
 	}
 }
 
@@ -68,6 +72,9 @@ func (c Config) Validate() error {
 	}
 	if c.ExitGrace < 0 {
 		errs = append(errs, fmt.Errorf("exit grace %s: want >= 0", c.ExitGrace))
+	}
+	if c.MaxEntities < 2 {
+		errs = append(errs, fmt.Errorf("max entities %d: want >= 2", c.MaxEntities))
 	}
 	if c.MaxProcesses < 1 {
 		errs = append(errs, fmt.Errorf("max processes %d: want >= 1", c.MaxProcesses))

@@ -187,6 +187,7 @@ func (s *State) expire(nowNs int64) {
 			if now-f.exportTime < exp {
 				continue
 			}
+			s.touch(p.key)
 			if now-f.lastUpdate >= idle {
 				delete(p.files, k)
 				s.stats.Expired++
@@ -203,6 +204,7 @@ func (s *State) expire(nowNs int64) {
 			if now-f.exportTime < exp {
 				continue
 			}
+			s.touch(p.key)
 			if now-f.lastUpdate >= idle {
 				delete(p.nets, k)
 				s.stats.Expired++
@@ -215,6 +217,7 @@ func (s *State) expire(nowNs int64) {
 			f.exportTime = now
 		}
 		if pf := p.pflow; pf != nil && now-pf.exportTime >= exp {
+			s.touch(p.key)
 			if now-pf.lastUpdate >= idle {
 				p.pflow = nil
 				s.stats.Expired++

@@ -23,16 +23,15 @@ const (
 
 func foidOf(container, path string) sysflow.FOID { return sysflow.NewFOID(container, path) }
 
-func fileKafkaKey(exporter string, foid sysflow.FOID) []byte { return []byte(foid.Key(exporter)) }
-
 func (s *State) apply(key procKey, e *raw.Event) error {
 	switch e.Op {
 	case raw.OpDrop:
 		s.stats.LostNotices++
 		s.stats.LostEvents += e.Ret
 		for _, p := range s.procs {
-			if p.key.exporter == key.exporter {
+			if p.key.exporter == key.exporter && !p.uncertain {
 				p.uncertain = true
+				s.touch(p.key)
 			}
 		}
 		return nil

@@ -34,12 +34,14 @@ type State struct {
 	cfg        Config
 	out        Output
 	procs      map[procKey]*proc
-	files      map[sysflow.FOID]struct{} // File entities emitted
-	containers map[string]struct{}       // Container entities emitted
+	emitted    map[string]bool // entity keys of File and Container entities emitted (true: not yet checkpointed)
+	emitOrder  []string        // emitted keys in insertion order, for eviction
 	seq        uint64
 	now        int64 // ns, the last event's ts
 	lastExpire int64 // s
 	exited     []procKey
+	dirty      map[procKey]struct{} // changed since the last Changes
+	forgotten  []string             // emitted keys forgotten since the last Changes
 	stats      Stats
 }
 
@@ -52,9 +54,34 @@ func New(cfg Config, out Output) (*State, error) {
 		cfg:        cfg,
 		out:        out,
 		procs:      map[procKey]*proc{},
-		files:      map[sysflow.FOID]struct{}{},
-		containers: map[string]struct{}{},
+		emitted:    map[string]bool{},
+		dirty:      map[procKey]struct{}{},
 	}, nil
+}
+
+// touch marks a process changed for the next checkpoint.
+func (s *State) touch(k procKey) { s.dirty[k] = struct{}{} }
+
+// dirtyKeys returns the changed processes' keys in a stable order.
+func (s *State) dirtyKeys() []procKey {
+	keys := make([]procKey, 0, len(s.dirty))
+	for k := range s.dirty {
+		keys = append(keys, k)
+	}
+	sortKeys(keys, func(a, b procKey) bool {
+		if a.exporter != b.exporter {
+			return a.exporter < b.exporter
+		}
+		if a.oid.HPID != b.oid.HPID {
+			return a.oid.HPID < b.oid.HPID
+		}
+		return a.oid.CreateTS < b.oid.CreateTS
+	})
+	return keys
+}
+
+func sortKeys(keys []procKey, less func(a, b procKey) bool) {
+	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
 }
 
 // Stats returns the counters so far.
@@ -99,25 +126,44 @@ func (s *State) emitProcess(p *proc, state sysflow.ObjectState) {
 	s.out.Entity(p.key.kafkaKey(), &e)
 }
 
+// markEmitted records that the entity with key was emitted; it reports false if it had been.
+func (s *State) markEmitted(key string) bool {
+	if _, ok := s.emitted[key]; ok {
+		return false
+	}
+	if len(s.emitted) >= s.cfg.MaxEntities {
+		// Forget the oldest half: at worst they are emitted once more (REUP).
+		n := len(s.emitOrder) / 2
+		for _, k := range s.emitOrder[:n] {
+			delete(s.emitted, k)
+			s.forgotten = append(s.forgotten, k)
+		}
+		s.emitOrder = append(s.emitOrder[:0], s.emitOrder[n:]...)
+	}
+	s.emitted[key] = true
+	s.emitOrder = append(s.emitOrder, key)
+	return true
+}
+
 func (s *State) emitContainer(exporter string, c *raw.Container) {
-	if _, ok := s.containers[c.ID]; ok || c.ID == "" {
+	key := sysflow.ContainerKey(exporter, c.ID)
+	if c.ID == "" || !s.markEmitted(key) {
 		return
 	}
-	s.containers[c.ID] = struct{}{}
 	s.stats.Entities++
-	s.out.Entity([]byte(exporter+"/C/"+c.ID), containerEntity(c))
+	s.out.Entity([]byte(key), containerEntity(c))
 }
 
 // emitFile emits the File entity of path in p's container once per partition and returns
 // its FOID.
 func (s *State) emitFile(p *proc, path string, restype int32, state sysflow.ObjectState, ts int64) sysflow.FOID {
 	foid := foidOf(p.containerID(), path)
-	if _, ok := s.files[foid]; ok {
+	key := foid.Key(p.key.exporter)
+	if !s.markEmitted(key) {
 		return foid
 	}
-	s.files[foid] = struct{}{}
 	s.stats.Entities++
-	s.out.Entity(fileKafkaKey(p.key.exporter, foid), &sysflow.File{
+	s.out.Entity([]byte(key), &sysflow.File{
 		State: state, OID: foid, TS: ts, ResType: restype, Path: path, ContainerID: p.containerPtr(),
 	})
 	return foid
@@ -138,6 +184,9 @@ func (s *State) Apply(b *raw.Batch) error {
 		s.expire(s.now)
 		s.removeExited()
 		s.stats.Events++
+		if key.oid.HPID != 0 {
+			s.touch(key)
+		}
 		if err := s.apply(key, e); err != nil {
 			return fmt.Errorf("apply %s event %d: %w", e.Op, i, err)
 		}
@@ -201,6 +250,7 @@ func (s *State) evictOldest() {
 	}
 	if victim != nil {
 		delete(s.procs, victim.key)
+		s.touch(victim.key)
 		s.stats.Evicted++
 	}
 }
@@ -218,6 +268,7 @@ func (s *State) removeExited() {
 		}
 		if s.now-p.exitTS >= s.cfg.ExitGrace.Nanoseconds() {
 			delete(s.procs, k)
+			s.touch(k)
 			s.stats.Removed++
 			continue
 		}
@@ -244,6 +295,7 @@ func (s *State) End(exporter string, ts int64) {
 		if p.key.exporter != exporter {
 			continue
 		}
+		s.touch(p.key)
 		if !p.emitted && (len(p.files) > 0 || len(p.nets) > 0 || p.pflow != nil) {
 			s.emitProcess(p, sysflow.StateReup)
 		}

@@ -133,14 +133,24 @@ func fkey(path string) string {
 	return "node/F/" + fmt.Sprintf("%x", f[:])
 }
 
+type goldenCase struct {
+	name string
+	cfg  state.Config
+	in   []*raw.Batch
+	want []emitted
+}
+
 func TestGolden(t *testing.T) {
+	for _, tt := range goldenCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, run(t, tt.cfg, tt.in...), tt.want)
+		})
+	}
+}
+
+func goldenCases() []goldenCase {
 	ref := state.ReferenceTestConfig()
-	tests := []struct {
-		name string
-		cfg  state.Config
-		in   []*raw.Batch
-		want []emitted
-	}{
+	return []goldenCase{
 		{
 			name: "open read write close",
 			cfg:  ref,
@@ -385,11 +395,6 @@ func TestGolden(t *testing.T) {
 				entity(fkey("/idle"), fileEntity(sysflow.StateReup, t0+32*sec, 'f', "/idle")),
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			check(t, run(t, tt.cfg, tt.in...), tt.want)
-		})
 	}
 }
 
