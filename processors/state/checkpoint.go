@@ -95,7 +95,7 @@ func (f *procFlow) GobDecode(data []byte) error {
 }
 
 func tupleArr(t tuple) [4]int32 { return [4]int32{t.sip, t.sport, t.dip, t.dport} }
-func arrTuple(a [4]int32) tuple  { return tuple{a[0], a[1], a[2], a[3]} }
+func arrTuple(a [4]int32) tuple { return tuple{a[0], a[1], a[2], a[3]} }
 
 func encodeProc(p *proc) ([]byte, error) {
 	ps := procState{

@@ -82,4 +82,3 @@ func TestRestoreContinuesIdentically(t *testing.T) {
 		})
 	}
 }
-

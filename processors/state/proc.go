@@ -19,7 +19,7 @@ type proc struct {
 	key       procKey
 	seq       uint64 // creation order, for deterministic iteration
 	entity    sysflow.Process
-	emitted   bool   // an entity version was emitted
+	emitted   bool // an entity version was emitted
 	container *raw.Container
 	cwd       string // working directory for path resolution, no trailing slash
 	fds       map[int32]*fdInfo

@@ -51,11 +51,11 @@ func New(cfg Config, out Output) (*State, error) {
 		return nil, err
 	}
 	return &State{
-		cfg:        cfg,
-		out:        out,
-		procs:      map[procKey]*proc{},
-		emitted:    map[string]bool{},
-		dirty:      map[procKey]struct{}{},
+		cfg:     cfg,
+		out:     out,
+		procs:   map[procKey]*proc{},
+		emitted: map[string]bool{},
+		dirty:   map[procKey]struct{}{},
 	}, nil
 }
 

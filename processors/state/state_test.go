@@ -127,7 +127,7 @@ func show(e emitted) string {
 }
 
 func entity(key string, rec sysflow.Record) emitted { return emitted{true, key, rec} }
-func event(rec sysflow.Record) emitted             { return emitted{false, pkey, rec} }
+func event(rec sysflow.Record) emitted              { return emitted{false, pkey, rec} }
 func fkey(path string) string {
 	f := foid(path)
 	return "node/F/" + fmt.Sprintf("%x", f[:])
