@@ -1,0 +1,302 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sfstream/sfstream/internal/codec"
+	"github.com/sfstream/sfstream/internal/kafka"
+	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/internal/stack"
+	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/processors/pipeline"
+	"github.com/sfstream/sfstream/processors/state"
+)
+
+const sec = int64(1e9)
+
+// workload returns raw batches for n processes, each opening, writing and closing files,
+// connecting a socket and exiting; one Kafka record per few events.
+func workload(n int) []*raw.Batch {
+	var out []*raw.Batch
+	t0 := int64(1_700_000_000) * sec
+	for i := 0; i < n; i++ {
+		hpid := int64(1000 + i)
+		cts := t0 + int64(i)
+		b := func(evs ...raw.Event) {
+			out = append(out, &raw.Batch{Exporter: "node", HPID: hpid, CreateTS: cts, Events: evs})
+		}
+		ev := func(op raw.Op, dt int64, mod func(*raw.Event)) raw.Event {
+			e := raw.NewEvent(op, t0+dt*1000+int64(i), hpid)
+			if mod != nil {
+				mod(&e)
+			}
+			return e
+		}
+		b(ev(raw.OpSnapshot, 0, func(e *raw.Event) {
+			e.Proc = &raw.Proc{PPID: 1, Exe: "/bin/app", Comm: "app", Cwd: "/", UID: 0, GID: 0, UserName: "root", GroupName: "root"}
+		}))
+		for j := int64(0); j < 5; j++ {
+			fd := int64(3)
+			b(
+				ev(raw.OpOpen, 10+j*10, func(e *raw.Event) { e.Path = fmt.Sprintf("/tmp/f%d", j); e.Flags = 0o101; e.Ret = fd }),
+				ev(raw.OpWrite, 11+j*10, func(e *raw.Event) { e.FD = int32(fd); e.Ret = 100 + j }),
+				ev(raw.OpClose, 12+j*10, func(e *raw.Event) { e.FD = int32(fd) }),
+			)
+		}
+		b(ev(raw.OpConnect, 100, func(e *raw.Event) {
+			e.FD = 5
+			e.Sock = &raw.Sock{Family: raw.AFInet, Proto: raw.ProtoTCP, LAddr: []byte{10, 0, 0, 1}, LPort: 40000 + int32(i), RAddr: []byte{10, 0, 0, 2}, RPort: 80}
+		}), ev(raw.OpWrite, 101, func(e *raw.Event) { e.FD = 5; e.Ret = 10 }))
+		b(ev(raw.OpExit, 200, nil))
+	}
+	return out
+}
+
+// expected runs the workload through State directly and returns the event records per key.
+func expected(t *testing.T, batches []*raw.Batch) map[string][]sysflow.Record {
+	t.Helper()
+	c := &sink{events: map[string][]sysflow.Record{}}
+	st, err := state.New(state.ReferenceTestConfig(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		if err := st.Apply(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c.events
+}
+
+type sink struct{ events map[string][]sysflow.Record }
+
+func (s *sink) Entity([]byte, sysflow.Record) {}
+func (s *sink) Event(k []byte, r sysflow.Record) {
+	s.events[string(k)] = append(s.events[string(k)], r)
+}
+
+func startStack(t *testing.T) (*stack.Stack, kafka.Config, *codec.Serde) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := stack.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	kcfg := kafka.Config{Brokers: s.Brokers(), Partitions: 3, TopicPrefix: "t."}
+	cl, err := kafka.NewClient(kcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), nil, kcfg.TopicSpecs()...); err != nil {
+		t.Fatal(err)
+	}
+	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, kcfg, serde
+}
+
+func produceRaw(t *testing.T, kcfg kafka.Config, serde *codec.Serde, batches []*raw.Batch) {
+	t.Helper()
+	ctx := context.Background()
+	id, err := serde.RegisterRaw(ctx, kcfg.Topics().Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kafka.NewClient(kcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, b := range batches {
+		v, err := serde.AppendRaw(nil, id, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.Produce(ctx, &kgo.Record{Topic: kcfg.Topics().Raw, Key: raw.Key(b.Exporter, b.HPID, b.CreateTS), Value: v}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				t.Errorf("produce raw: %v", err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// consumeEvents reads sysflow.events (read_committed) until want records arrived or the
+// deadline, and returns them per key.
+func consumeEvents(t *testing.T, kcfg kafka.Config, serde *codec.Serde, want int, wait time.Duration) (map[string][]sysflow.Record, int) {
+	t.Helper()
+	cl, err := kafka.NewClient(kcfg, kafka.WithKgoOpts(
+		kgo.ConsumeTopics(kcfg.Topics().Events), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	got := map[string][]sysflow.Record{}
+	n := 0
+	deadline := time.Now().Add(wait)
+	for n < want && time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		fs.EachRecord(func(r *kgo.Record) {
+			rec, err := serde.DecodeSysFlow(context.Background(), r.Value)
+			if err != nil {
+				t.Errorf("decode event: %v", err)
+				return
+			}
+			got[string(r.Key)] = append(got[string(r.Key)], rec)
+			n++
+		})
+	}
+	// Linger briefly to catch duplicates beyond want.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { n++ })
+	cancel()
+	return got, n
+}
+
+func count(m map[string][]sysflow.Record) int {
+	n := 0
+	for _, v := range m {
+		n += len(v)
+	}
+	return n
+}
+
+func compare(t *testing.T, got, want map[string][]sysflow.Record) {
+	t.Helper()
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Errorf("events of %s differ: got %d records, want %d", k, len(got[k]), len(want[k]))
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("events for %d processes, want %d", len(got), len(want))
+	}
+}
+
+func runProcessor(t *testing.T, ctx context.Context, kcfg kafka.Config, serde *codec.Serde, txnID string, maxPoll int) (stop func()) {
+	t.Helper()
+	p, err := pipeline.New(pipeline.Config{Kafka: kcfg, TransactionalID: txnID, State: state.ReferenceTestConfig(), MaxPollRecords: maxPoll, RestoreIdle: 200 * time.Millisecond}, serde, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("processor %s: %v", txnID, err)
+		}
+	}
+}
+
+func TestProcessorEndToEnd(t *testing.T) {
+	_, kcfg, serde := startStack(t)
+	batches := workload(20)
+	want := expected(t, batches)
+	produceRaw(t, kcfg, serde, batches)
+	stop := runProcessor(t, context.Background(), kcfg, serde, "p-1", 50)
+	got, n := consumeEvents(t, kcfg, serde, count(want), 30*time.Second)
+	stop()
+	if n != count(want) {
+		t.Errorf("read %d event records, want %d", n, count(want))
+	}
+	compare(t, got, want)
+}
+
+// A processor stopped mid-stream and a second one taking over produce every record exactly
+// once: the second restores the first's checkpoint.
+func TestProcessorHandOverExactlyOnce(t *testing.T) {
+	_, kcfg, serde := startStack(t)
+	batches := workload(30)
+	want := expected(t, batches)
+	produceRaw(t, kcfg, serde, batches[:len(batches)/2])
+	stop := runProcessor(t, context.Background(), kcfg, serde, "p-a", 7)
+	time.Sleep(1500 * time.Millisecond)
+	stop()
+	produceRaw(t, kcfg, serde, batches[len(batches)/2:])
+	stop = runProcessor(t, context.Background(), kcfg, serde, "p-b", 7)
+	got, n := consumeEvents(t, kcfg, serde, count(want), 30*time.Second)
+	stop()
+	if n != count(want) {
+		t.Errorf("read %d event records, want %d (duplicates or losses)", n, count(want))
+	}
+	compare(t, got, want)
+}
+
+func TestBadRawRecordsGoToDLQ(t *testing.T) {
+	_, kcfg, serde := startStack(t)
+	ctx := context.Background()
+	cl, err := kafka.NewClient(kcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	id, err := serde.RegisterRaw(ctx, kcfg.Topics().Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invalid, err := serde.AppendRaw(nil, id, &raw.Batch{Exporter: "n", HPID: 5, Events: []raw.Event{{Op: 99}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := [][]byte{[]byte("not avro"), {0, 0, 0, 0, 99, 1}, invalid}
+	for _, v := range bad {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: kcfg.Topics().Raw, Key: []byte("k"), Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := workload(1)
+	produceRaw(t, kcfg, serde, good)
+	stop := runProcessor(t, ctx, kcfg, serde, "p-dlq", 100)
+	_, n := consumeEvents(t, kcfg, serde, count(expected(t, good)), 20*time.Second)
+	stop()
+	if n != count(expected(t, good)) {
+		t.Errorf("good records after bad ones: %d events, want %d", n, count(expected(t, good)))
+	}
+	dl, err := kafka.NewClient(kcfg, kafka.WithKgoOpts(kgo.ConsumeTopics(kcfg.Topics().RawDLQ), kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	var reasons []string
+	deadline := time.Now().Add(10 * time.Second)
+	for len(reasons) < len(bad) && time.Now().Before(deadline) {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		dl.PollFetches(pctx).EachRecord(func(r *kgo.Record) {
+			for _, h := range r.Headers {
+				if h.Key == pipeline.DLQReasonHeader {
+					reasons = append(reasons, string(h.Value))
+				}
+			}
+		})
+		cancel()
+	}
+	if len(reasons) != len(bad) {
+		t.Fatalf("dead-lettered %d records with a reason, want %d: %q", len(reasons), len(bad), reasons)
+	}
+	t.Logf("reasons: %q", reasons)
+}

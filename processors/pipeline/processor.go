@@ -1,0 +1,370 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sfstream/sfstream/internal/codec"
+	"github.com/sfstream/sfstream/internal/kafka"
+	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/processors/state"
+)
+
+// DLQReasonHeader names the Kafka header carrying why a raw record was dead-lettered.
+const DLQReasonHeader = "sfstream-dlq-reason"
+
+// DefaultGroup is the consumer group of the processors.
+const DefaultGroup = "sfstream-processors"
+
+// Config configures a Processor.
+type Config struct {
+	// Kafka is how to reach the brokers and name the topics.
+	Kafka kafka.Config
+	// Group is the consumer group. Default DefaultGroup.
+	Group string
+	// TransactionalID identifies this instance's transactions; it must be stable across
+	// restarts of one instance and unique among instances. Default "sfstream-processor-" +
+	// hostname.
+	TransactionalID string
+	// State configures SysFlow building. Default state.DefaultConfig().
+	State state.Config
+	// MaxPollRecords bounds the raw records of one transaction. Default 5000.
+	MaxPollRecords int
+	// RestoreIdle is how long a restore waits for more changelog records once the end offset
+	// it looked up seems reached (aborted transactions make the visible end earlier).
+	// Default 500ms.
+	RestoreIdle time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Group == "" {
+		c.Group = DefaultGroup
+	}
+	if c.TransactionalID == "" {
+		host, _ := os.Hostname()
+		c.TransactionalID = "sfstream-processor-" + host
+	}
+	if c.State == (state.Config{}) {
+		c.State = state.DefaultConfig()
+	}
+	if c.MaxPollRecords == 0 {
+		c.MaxPollRecords = 5000
+	}
+	if c.RestoreIdle == 0 {
+		c.RestoreIdle = 500 * time.Millisecond
+	}
+	return c
+}
+
+// Validate reports every problem with c.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.State.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxPollRecords < 1 {
+		errs = append(errs, fmt.Errorf("max poll records %d: want >= 1", c.MaxPollRecords))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("processor config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Processor is one instance of the processor group.
+type Processor struct {
+	cfg    Config
+	topics kafka.Topics
+	serde  *codec.Serde
+	log    *slog.Logger
+	m      *metrics
+	kopts  []kafka.Option
+
+	sess *kgo.GroupTransactSession
+
+	mu     sync.Mutex
+	parts  map[int32]*partition // owned partitions of sysflow.raw
+	ids    struct{ entities, events int }
+	ready  bool
+	cancel context.CancelCauseFunc
+}
+
+// partition is the state of one owned partition and its pending output.
+type partition struct {
+	id    int32
+	st    *state.State
+	out   *collector
+	lag   int64
+	dirty bool
+}
+
+// collector is a state.Output that buffers records until the transaction's produce step.
+type collector struct {
+	entities, events []pending
+}
+
+type pending struct {
+	key []byte
+	rec sysflow.Record
+}
+
+func (c *collector) Entity(key []byte, rec sysflow.Record) {
+	c.entities = append(c.entities, pending{key, rec})
+}
+func (c *collector) Event(key []byte, rec sysflow.Record) {
+	c.events = append(c.events, pending{key, rec})
+}
+
+// Option configures a Processor.
+type Option func(*Processor)
+
+// WithLogger sets the logger. Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.log = l } }
+
+// WithKafkaOptions passes options to the Kafka client (metrics, logger).
+func WithKafkaOptions(o ...kafka.Option) Option {
+	return func(p *Processor) { p.kopts = append(p.kopts, o...) }
+}
+
+// New returns a Processor; reg receives its metrics (nil: none).
+func New(cfg Config, serde *codec.Serde, reg prometheus.Registerer, opts ...Option) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	p := &Processor{
+		cfg:    cfg,
+		topics: cfg.Kafka.Topics(),
+		serde:  serde,
+		log:    slog.New(slog.DiscardHandler),
+		m:      newMetrics(),
+		parts:  map[int32]*partition{},
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if reg != nil {
+		if err := p.m.register(reg); err != nil {
+			return nil, fmt.Errorf("new processor: register metrics: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Ready reports whether the processor has joined its group and restored its state.
+func (p *Processor) Ready() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ready
+}
+
+// Run processes until ctx ends or a fatal error. It returns nil on a clean shutdown.
+func (p *Processor) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	p.cancel = cancel
+	var err error
+	if p.ids.entities, err = p.serde.RegisterSysFlow(ctx, p.topics.Entities); err != nil {
+		return fmt.Errorf("run processor: %w", err)
+	}
+	if p.ids.events, err = p.serde.RegisterSysFlow(ctx, p.topics.Events); err != nil {
+		return fmt.Errorf("run processor: %w", err)
+	}
+	base, err := kafka.NewClient(p.cfg.Kafka, p.kopts...)
+	if err != nil {
+		return fmt.Errorf("run processor: %w", err)
+	}
+	kopts := base.Opts()
+	base.Close()
+	p.sess, err = kgo.NewGroupTransactSession(append(kopts,
+		kgo.TransactionalID(p.cfg.TransactionalID),
+		kgo.TransactionTimeout(60*time.Second),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.ConsumerGroup(p.cfg.Group),
+		kgo.ConsumeTopics(p.topics.Raw),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.RecordPartitioner(partitioner{state: p.topics.State}),
+		kgo.OnPartitionsAssigned(p.assigned),
+		kgo.OnPartitionsRevoked(p.dropped),
+		kgo.OnPartitionsLost(p.dropped),
+		kgo.ProducerLinger(0),
+	)...)
+	if err != nil {
+		return fmt.Errorf("run processor: new transact session: %w", err)
+	}
+	defer p.sess.Close()
+	p.log.Info("processor started", "group", p.cfg.Group, "transactional_id", p.cfg.TransactionalID, "topic", p.topics.Raw)
+	for {
+		fetches := p.sess.PollRecords(ctx, p.cfg.MaxPollRecords)
+		if ctx.Err() != nil {
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+				return cause
+			}
+			p.log.Info("processor stopping")
+			return nil
+		}
+		if fetches.IsClientClosed() {
+			return nil
+		}
+		fetches.EachError(func(t string, part int32, err error) {
+			p.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
+		})
+		if fetches.NumRecords() == 0 {
+			continue
+		}
+		if err := p.transact(ctx, fetches); err != nil {
+			return err
+		}
+	}
+}
+
+// transact processes one poll's records in one transaction.
+func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
+	start := time.Now()
+	if err := p.sess.Begin(); err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	var (
+		produceMu  sync.Mutex
+		produceErr error
+	)
+	promise := func(_ *kgo.Record, err error) {
+		if err != nil {
+			produceMu.Lock()
+			produceErr = errors.Join(produceErr, err)
+			produceMu.Unlock()
+		}
+	}
+	produce := func(r *kgo.Record) { p.sess.Produce(ctx, r, promise) }
+
+	p.mu.Lock()
+	var touched []*partition
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		part, ok := p.parts[fp.Partition]
+		if !ok || len(fp.Records) == 0 {
+			return // revoked meanwhile; the abort re-delivers to the new owner
+		}
+		if !part.dirty {
+			part.dirty = true
+			touched = append(touched, part)
+		}
+		for _, r := range fp.Records {
+			p.applyRecord(ctx, part, r, produce)
+		}
+		last := fp.Records[len(fp.Records)-1].Offset
+		part.lag = max(fp.HighWatermark-last-1, 0)
+	})
+	var lag int64
+	procs, flows := 0, 0
+	for _, part := range p.parts {
+		lag += part.lag
+		procs += part.st.Processes()
+		flows += part.st.Flows()
+	}
+	for _, part := range touched {
+		if err := p.checkpoint(part, produce); err != nil {
+			p.mu.Unlock()
+			return err
+		}
+		part.dirty = false
+	}
+	p.mu.Unlock()
+	p.m.lag.Set(float64(lag))
+	p.m.processes.Set(float64(procs))
+	p.m.flows.Set(float64(flows))
+
+	commit := kgo.TryCommit
+	committed, err := p.sess.End(ctx, commit)
+	if err == nil && produceErr != nil {
+		err = produceErr
+	}
+	if err != nil {
+		p.m.txns.WithLabelValues("failed").Inc()
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("end transaction: %w", err)
+	}
+	if !committed {
+		// A rebalance or commit failure aborted everything since Begin: the records will be
+		// consumed again from the committed offsets, so the state must go back there too.
+		p.m.txns.WithLabelValues("aborted").Inc()
+		p.log.Warn("transaction aborted; restoring state of owned partitions")
+		return p.restoreOwned(ctx)
+	}
+	p.m.txns.WithLabelValues("committed").Inc()
+	p.m.txnSeconds.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// applyRecord decodes one raw record and applies it, dead-lettering what cannot be applied.
+func (p *Processor) applyRecord(ctx context.Context, part *partition, r *kgo.Record, produce func(*kgo.Record)) {
+	p.m.recordsIn.Inc()
+	var b raw.Batch
+	if err := p.serde.DecodeRaw(ctx, r.Value, &b); err != nil {
+		p.deadLetter(r, "decode", err, produce)
+		return
+	}
+	if err := part.st.Apply(&b); err != nil {
+		p.deadLetter(r, "invalid", err, produce)
+		return
+	}
+	p.m.eventsIn.Add(float64(len(b.Events)))
+	p.flush(part, produce)
+}
+
+// flush encodes the partition's pending output and produces it.
+func (p *Processor) flush(part *partition, produce func(*kgo.Record)) {
+	send := func(topic string, id int, recs []pending) {
+		for _, pr := range recs {
+			v, err := p.serde.AppendSysFlow(nil, id, pr.rec)
+			if err != nil {
+				// Our own records always encode; an error here is a bug worth stopping for.
+				p.cancel(fmt.Errorf("encode %s for %s: %w", pr.rec.Kind(), topic, err))
+				return
+			}
+			p.m.recordsOut.WithLabelValues(pr.rec.Kind().String()).Inc()
+			produce(&kgo.Record{Topic: topic, Key: pr.key, Value: v})
+		}
+	}
+	send(p.topics.Entities, p.ids.entities, part.out.entities)
+	send(p.topics.Events, p.ids.events, part.out.events)
+	part.out.entities = part.out.entities[:0]
+	part.out.events = part.out.events[:0]
+}
+
+func (p *Processor) deadLetter(r *kgo.Record, reason string, err error, produce func(*kgo.Record)) {
+	p.m.dlq.WithLabelValues(reason).Inc()
+	p.log.Warn("raw record dead-lettered", "partition", r.Partition, "offset", r.Offset, "reason", reason, "err", err)
+	produce(&kgo.Record{
+		Topic: p.topics.RawDLQ, Key: r.Key, Value: r.Value,
+		Headers: append(append([]kgo.RecordHeader(nil), r.Headers...),
+			kgo.RecordHeader{Key: DLQReasonHeader, Value: []byte(reason + ": " + err.Error())},
+			kgo.RecordHeader{Key: "sfstream-dlq-source", Value: fmt.Appendf(nil, "%s/%d/%d", r.Topic, r.Partition, r.Offset)}),
+	})
+}
+
+// partitioner sends changelog records to the partition they name and hashes the key of
+// everything else, as Kafka's default partitioner does.
+type partitioner struct{ state string }
+
+func (pt partitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	if topic == pt.state {
+		return kgo.ManualPartitioner().ForTopic(topic)
+	}
+	return kgo.StickyKeyPartitioner(nil).ForTopic(topic)
+}
