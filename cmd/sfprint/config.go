@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Config is sfprint's command line.
+type Config struct {
+	Output    string   // output format: str (default), json, flatjson or csv
+	Fields    []string // field names; empty for the format's default
+	AllFields bool     // every field, also in str output
+	OutPath   string   // write here instead of standard output
+	List      bool     // list the fields and exit
+	Entities  bool     // print entity records (header, container, process, file, pod) too
+	Paths     []string // files and directories to read
+}
+
+const usageText = `usage: sfprint [-o str|json|flatjson|csv] [-f FIELDS] [-A] [-w OUT] [-E] PATH...
+       sfprint -l
+
+Prints SysFlow files (and directories of them, recursively) with sysprint's fields and formats.
+
+`
+
+// parseArgs reads the command line. Flags may come before, between and after the paths.
+func parseArgs(args []string, stderr io.Writer) (Config, error) {
+	var cfg Config
+	var fieldList string
+	fs := flag.NewFlagSet("sfprint", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Output, "o", formatStr, "output `format`: str, json (nested keys), flatjson or csv")
+	fs.StringVar(&fieldList, "f", "", "comma-separated `fields` to print (default: all for json and csv, the standard columns for str)")
+	fs.BoolVar(&cfg.AllFields, "A", false, "print every field, also in str output")
+	fs.StringVar(&cfg.OutPath, "w", "", "write to `file` instead of standard output")
+	fs.BoolVar(&cfg.List, "l", false, "list the fields and their descriptions")
+	fs.BoolVar(&cfg.Entities, "E", false, "print entity records (H, C, P, F, POD) as well as events and flows")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return cfg, err
+			}
+			return cfg, usageError{err}
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" { // everything after -- is a path
+			cfg.Paths = append(cfg.Paths, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		cfg.Paths = append(cfg.Paths, rest[0])
+		args = rest[1:]
+	}
+	if fieldList != "" {
+		cfg.Fields = strings.Split(fieldList, ",")
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
+}
+
+// Validate checks the configuration once, before anything is read.
+func (c *Config) Validate() error {
+	switch c.Output {
+	case formatStr, formatJSON, formatFlatJSON, formatCSV:
+	default:
+		return fmt.Errorf("unknown output format %q (want str, json, flatjson or csv)", c.Output)
+	}
+	if c.List {
+		return nil
+	}
+	if len(c.Paths) == 0 {
+		return errors.New("no path given")
+	}
+	for _, p := range c.Paths {
+		for _, scheme := range []string{"s3", "kafka"} {
+			if strings.HasPrefix(strings.ToLower(p), scheme+"://") {
+				return fmt.Errorf("%s: %s:// paths are not supported yet; read local files or directories", p, scheme)
+			}
+		}
+		if strings.Contains(p, "://") {
+			return fmt.Errorf("%s: unknown URL scheme (want a local file or directory)", p)
+		}
+	}
+	_, err := c.selectedFields()
+	return err
+}
+
+// selectedFields returns the fields to print: those named with -f, else every field (-A, or
+// json and csv output), else sysprint's default columns.
+func (c *Config) selectedFields() ([]fieldInfo, error) {
+	switch {
+	case c.AllFields:
+		return allRecordFields(), nil
+	case len(c.Fields) > 0:
+		return selectFields(c.Fields)
+	case c.Output == formatStr:
+		return selectFields(defaultTableFields[:])
+	}
+	return allRecordFields(), nil
+}
