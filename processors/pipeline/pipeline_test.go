@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"sort"
 	"testing"
@@ -17,49 +16,14 @@ import (
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/stack"
 	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/pipeline"
 	"github.com/sfstream/sfstream/processors/state"
 )
 
 const sec = int64(1e9)
 
-// workload returns raw batches for n processes, each opening, writing and closing files,
-// connecting a socket and exiting; one Kafka record per few events.
-func workload(n int) []*raw.Batch {
-	var out []*raw.Batch
-	t0 := int64(1_700_000_000) * sec
-	for i := 0; i < n; i++ {
-		hpid := int64(1000 + i)
-		cts := t0 + int64(i)
-		b := func(evs ...raw.Event) {
-			out = append(out, &raw.Batch{Exporter: "node", HPID: hpid, CreateTS: cts, Events: evs})
-		}
-		ev := func(op raw.Op, dt int64, mod func(*raw.Event)) raw.Event {
-			e := raw.NewEvent(op, t0+dt*1000+int64(i), hpid)
-			if mod != nil {
-				mod(&e)
-			}
-			return e
-		}
-		b(ev(raw.OpSnapshot, 0, func(e *raw.Event) {
-			e.Proc = &raw.Proc{PPID: 1, Exe: "/bin/app", Comm: "app", Cwd: "/", UID: 0, GID: 0, UserName: "root", GroupName: "root"}
-		}))
-		for j := int64(0); j < 5; j++ {
-			fd := int64(3)
-			b(
-				ev(raw.OpOpen, 10+j*10, func(e *raw.Event) { e.Path = fmt.Sprintf("/tmp/f%d", j); e.Flags = 0o101; e.Ret = fd }),
-				ev(raw.OpWrite, 11+j*10, func(e *raw.Event) { e.FD = int32(fd); e.Ret = 100 + j }),
-				ev(raw.OpClose, 12+j*10, func(e *raw.Event) { e.FD = int32(fd) }),
-			)
-		}
-		b(ev(raw.OpConnect, 100, func(e *raw.Event) {
-			e.FD = 5
-			e.Sock = &raw.Sock{Family: raw.AFInet, Proto: raw.ProtoTCP, LAddr: []byte{10, 0, 0, 1}, LPort: 40000 + int32(i), RAddr: []byte{10, 0, 0, 2}, RPort: 80}
-		}), ev(raw.OpWrite, 101, func(e *raw.Event) { e.FD = 5; e.Ret = 10 }))
-		b(ev(raw.OpExit, 200, nil))
-	}
-	return out
-}
+func workload(n int) []*raw.Batch { return gen.Simple("node", n, 1_700_000_000*sec) }
 
 // expected runs the workload through State directly and returns the event records per key.
 func expected(t *testing.T, batches []*raw.Batch) map[string][]sysflow.Record {

@@ -35,6 +35,12 @@ type Config struct {
 	// restarts of one instance and unique among instances. Default "sfstream-processor-" +
 	// hostname.
 	TransactionalID string
+	// InstanceID, when set, makes this a static group member (KIP-345): a restart within the
+	// session timeout keeps the partitions without a rebalance. For StatefulSets. Default off.
+	InstanceID string
+	// SessionTimeout is the group session timeout: how long a dead instance keeps its
+	// partitions. Default 10s.
+	SessionTimeout time.Duration
 	// State configures SysFlow building. Default state.DefaultConfig().
 	State state.Config
 	// MaxPollRecords bounds the raw records of one transaction. Default 5000.
@@ -55,6 +61,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.State == (state.Config{}) {
 		c.State = state.DefaultConfig()
+	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = 10 * time.Second
 	}
 	if c.MaxPollRecords == 0 {
 		c.MaxPollRecords = 5000
@@ -189,12 +198,18 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 	kopts := base.Opts()
 	base.Close()
+	if p.cfg.InstanceID != "" {
+		// Static membership: a restarted instance takes its partitions back at once instead of
+		// waiting for its old session to time out; it does not leave the group on shutdown.
+		kopts = append(kopts, kgo.InstanceID(p.cfg.InstanceID))
+	}
 	p.sess, err = kgo.NewGroupTransactSession(append(kopts,
 		kgo.TransactionalID(p.cfg.TransactionalID),
 		kgo.TransactionTimeout(60*time.Second),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.ConsumerGroup(p.cfg.Group),
+		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.ConsumeTopics(p.topics.Raw),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.RecordPartitioner(partitioner{state: p.topics.State}),
