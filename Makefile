@@ -53,6 +53,20 @@ lint: ## vet and check formatting
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'd: $$out"; exit 1; fi
 
+.PHONY: stack-up
+stack-up: ## install (cached) and start real Kafka (KRaft), a schema registry and an S3 server for tests
+	bash deploy/local/up.sh
+
+.PHONY: stack-down
+stack-down: ## stop the servers of stack-up and remove their data
+	bash deploy/local/down.sh
+
+STACK_ENV ?= $${SFSTREAM_RUN:-/tmp/sfstream-stack}/stack.env
+
+.PHONY: test-integration
+test-integration: test-deps ## the end-to-end suites against the stack-up servers (SFSTREAM_STACK=local)
+	set -a && . $(STACK_ENV) && set +a && SFSTREAM_STACK=local $(GO) test -count 1 -run '$(TEST)' $(PKG)
+
 .PHONY: generate
 generate: ## regenerate generated code with pinned tools
 	$(GO) generate ./...
