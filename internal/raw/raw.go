@@ -140,7 +140,7 @@ func Unmarshal(data []byte, b *Batch) error {
 // only drop and end notices, which are addressed to a partition, not a process), unknown ops,
 // negative thread ids or timestamps.
 func (b *Batch) Validate() error {
-	if b.HPID <= 0 && !b.notices() {
+	if b.HPID <= 0 && !b.Notices() {
 		return fmt.Errorf("%w: hpid %d", ErrInvalid, b.HPID)
 	}
 	if b.CreateTS < 0 {
@@ -158,8 +158,9 @@ func (b *Batch) Validate() error {
 	return nil
 }
 
-// notices reports whether every event of b is a drop or end notice.
-func (b *Batch) notices() bool {
+// Notices reports whether every event of b is a drop or end notice: such a batch concerns the
+// whole exporter and is sent to every partition.
+func (b *Batch) Notices() bool {
 	for i := range b.Events {
 		if op := b.Events[i].Op; op != OpDrop && op != OpEnd {
 			return false

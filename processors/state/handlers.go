@@ -215,7 +215,7 @@ func (s *State) fdCreate(key procKey, e *raw.Event) {
 			s.stats.Dropped++
 			return
 		}
-		fi := &fdInfo{kind: raw.FDFile, path: resolve(p, e.DirFD, e.Path), openFlags: sysflow.OpenFlagsFromLinux(int(e.Flags)), proto: -1}
+		fi := &fdInfo{kind: raw.FDFile, path: resolveOpen(p, e.DirFD, e.Path), openFlags: sysflow.OpenFlagsFromLinux(int(e.Flags)), proto: -1}
 		if fi.openFlags&openDirectory != 0 {
 			fi.kind = raw.FDDir
 		}
