@@ -15,12 +15,12 @@ import (
 
 // Common are the settings every service has: Kafka, the schema registry, logging, metrics.
 type Common struct {
-	Kafka       kafka.Config
-	RegistryURL string
+	Kafka                          kafka.Config
+	RegistryURL                    string
 	RegistryUser, RegistryPassword string
-	LogFormat   string
-	LogLevel    string
-	MetricsAddr string
+	LogFormat                      string
+	LogLevel                       string
+	MetricsAddr                    string
 
 	brokers    ListFlag
 	partitions *int
