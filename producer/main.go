@@ -1,0 +1,182 @@
+// Command sf-producer captures the node's system calls with eBPF (or replays a .scap capture)
+// and produces raw records to sysflow.raw, keyed by process.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sfstream/sfstream/internal/codec"
+	"github.com/sfstream/sfstream/internal/kafka"
+	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/internal/service"
+	"github.com/sfstream/sfstream/internal/version"
+	"github.com/sfstream/sfstream/producer/capture"
+	"github.com/sfstream/sfstream/producer/replay"
+	"github.com/sfstream/sfstream/producer/sink"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sf-producer:", err)
+		os.Exit(1)
+	}
+}
+
+// Source is where raw batches come from: live capture or a replayed capture file.
+type Source interface {
+	Run(ctx context.Context, emit func(raw.Batch) error) error
+}
+
+type options struct {
+	exporter      string
+	replayPath    string
+	pace          bool
+	ringBytes     int
+	queueEvents   int
+	excludePIDs   service.ListFlag
+	excludeComms  service.ListFlag
+	endOnShutdown bool
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	f := service.NewFlags("sf-producer", "sf-producer [flags]: capture system calls (eBPF, root) or --replay a .scap, to sysflow.raw", stderr)
+	var (
+		common  service.Common
+		o       options
+		showVer bool
+	)
+	host, _ := os.Hostname()
+	service.AddCommon(f, &common, "producer")
+	f.StringVar(&o.exporter, "exporter-id", host, "this node's exporter id (SysFlow header and key prefix)")
+	f.StringVar(&o.replayPath, "replay", "", "replay this .scap capture (plain or gzip) instead of capturing live")
+	f.BoolVar(&o.pace, "pace", false, "with --replay: pace events by their timestamps (default as fast as possible)")
+	f.IntVar(&o.ringBytes, "ringbuf-bytes", 16<<20, "kernel ring buffer size, a power of two")
+	f.IntVar(&o.queueEvents, "queue-events", 128<<10, "events queued between ring buffer and Kafka; beyond, events are dropped and counted")
+	f.Var(&o.excludePIDs, "exclude-pids", "pids not to capture, comma-separated (the producer itself never is)")
+	f.Var(&o.excludeComms, "exclude-comms", "command names not to capture, comma-separated (e.g. a local broker: java)")
+	f.BoolVar(&o.endOnShutdown, "end-on-shutdown", false, "on shutdown tell processors the capture ended for good (truncates open flows); off for restarts")
+	f.BoolVar(&showVer, "version", false, "print the version and exit")
+	if err := f.Parse(args, getenv); err != nil {
+		return err
+	}
+	if showVer {
+		fmt.Fprintln(stderr, "sf-producer", version.Version)
+		return nil
+	}
+	common.Finish()
+	log, err := common.Logger()
+	if err != nil {
+		return err
+	}
+	reg := service.NewRegistry("producer")
+	src, err := newSource(o, log, reg)
+	if err != nil {
+		return err
+	}
+	serde, err := codec.New(common.Registry(), codec.WithLogger(log), codec.WithMetrics(reg))
+	if err != nil {
+		return err
+	}
+	if err := ensureTopics(ctx, common.Kafka, log); err != nil {
+		return err
+	}
+	out, err := sink.New(ctx, common.Kafka, serde, reg, log, kafka.WithLogger(log), kafka.WithMetrics(reg, "producer"))
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	if common.MetricsAddr != "" {
+		srv := &service.Server{Addr: common.MetricsAddr, Reg: reg, Log: log}
+		if err := srv.Listen(); err != nil {
+			return err
+		}
+		g.Go(func() error { return srv.Run(gctx) })
+	}
+	var lastTS int64
+	g.Go(func() error {
+		defer func() {
+			// Flushing is bounded: a broker that stays down is reported, not waited for forever.
+			fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := out.Close(fctx); err != nil {
+				log.Error("raw sink: records not acknowledged at shutdown", "err", err)
+			}
+		}()
+		err := src.Run(gctx, func(b raw.Batch) error {
+			if n := len(b.Events); n > 0 {
+				lastTS = b.Events[n-1].TS
+			}
+			return out.Send(gctx, &b)
+		})
+		if err != nil && gctx.Err() == nil {
+			return err
+		}
+		if o.endOnShutdown && o.replayPath == "" {
+			end := raw.Batch{Exporter: o.exporter, Events: []raw.Event{raw.NewEvent(raw.OpEnd, max(lastTS, time.Now().UnixNano()), 0)}}
+			if err := out.Send(context.Background(), &end); err != nil {
+				return err
+			}
+		}
+		if o.replayPath != "" {
+			log.Info("replay finished", "capture", o.replayPath)
+			if ctx.Err() == nil {
+				return errReplayDone
+			}
+		}
+		return nil
+	})
+	err = g.Wait()
+	if errors.Is(err, errReplayDone) {
+		return nil
+	}
+	return err
+}
+
+var errReplayDone = errors.New("replay done")
+
+func newSource(o options, log *slog.Logger, reg prometheus.Registerer) (Source, error) {
+	if o.replayPath != "" {
+		return replay.Open(o.replayPath, replay.WithExporter(o.exporter), replay.WithPace(o.pace))
+	}
+	pids := make([]uint32, 0, len(o.excludePIDs))
+	for _, p := range o.excludePIDs {
+		n, err := strconv.ParseUint(p, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("exclude-pids: %q is not a pid", p)
+		}
+		pids = append(pids, uint32(n))
+	}
+	return capture.New(capture.Config{
+		Exporter: o.exporter, RingBufferBytes: o.ringBytes, QueueEvents: o.queueEvents,
+		ExcludePIDs: pids, ExcludeComms: o.excludeComms,
+	}, capture.WithLogger(log), capture.WithRegisterer(reg))
+}
+
+func ensureTopics(ctx context.Context, cfg kafka.Config, log *slog.Logger) error {
+	cl, err := kafka.Dial(ctx, cfg, kafka.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return kafka.EnsureTopics(ctx, kadm.NewClient(cl), log, cfg.TopicSpecs()...)
+}
