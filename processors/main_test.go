@@ -19,7 +19,7 @@ import (
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/stack"
+	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/state"
@@ -66,13 +66,9 @@ func TestBadConfigIsAClearError(t *testing.T) {
 func TestKill9ExactlyOnce(t *testing.T) {
 	bin := buildBinary(t)
 	ctx := context.Background()
-	s, err := stack.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	kcfg := kafka.Config{Brokers: s.Brokers(), Partitions: 3, TopicPrefix: "k9."}
-	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL()))
+	s := testkit.New(t)
+	kcfg := kafka.Config{Brokers: s.Brokers, Partitions: 3, TopicPrefix: s.Prefix}
+	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +97,12 @@ func TestKill9ExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := append(os.Environ(),
-		"SFSTREAM_KAFKA_BROKERS="+strings.Join(s.Brokers(), ","),
-		"SFSTREAM_SCHEMA_REGISTRY_URL="+s.RegistryURL(),
-		"SFSTREAM_TOPIC_PREFIX=k9.",
-		"SFSTREAM_TRANSACTIONAL_ID=k9-processor",
-		"SFSTREAM_INSTANCE_ID=k9-processor",
+		"SFSTREAM_KAFKA_BROKERS="+strings.Join(s.Brokers, ","),
+		"SFSTREAM_SCHEMA_REGISTRY_URL="+s.RegistryURL,
+		"SFSTREAM_TOPIC_PREFIX="+s.Prefix,
+		"SFSTREAM_TRANSACTIONAL_ID="+s.Prefix+"processor",
+		"SFSTREAM_INSTANCE_ID="+s.Prefix+"processor",
+		"SFSTREAM_GROUP="+s.Prefix+"processors",
 		"SFSTREAM_MAX_POLL_RECORDS=13",
 		"SFSTREAM_PROC_FLOW=false", "SFSTREAM_FILE_ONLY=false", "SFSTREAM_FILE_READ_MODE=0",
 		"SFSTREAM_METRICS_ADDR=127.0.0.1:0",

@@ -13,7 +13,7 @@ import (
 
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/stack"
+	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/pipeline"
 	"github.com/sfstream/sfstream/processors/state"
@@ -37,15 +37,11 @@ func TestHelpDocumentsFlags(t *testing.T) {
 // flows of the reference output come out of sysflow.events.
 func TestReplayThroughProcessor(t *testing.T) {
 	ctx := context.Background()
-	s, err := stack.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := testkit.New(t)
 	env := map[string]string{
-		"SFSTREAM_KAFKA_BROKERS":       strings.Join(s.Brokers(), ","),
-		"SFSTREAM_SCHEMA_REGISTRY_URL": s.RegistryURL(),
-		"SFSTREAM_TOPIC_PREFIX":        "rp.",
+		"SFSTREAM_KAFKA_BROKERS":       strings.Join(s.Brokers, ","),
+		"SFSTREAM_SCHEMA_REGISTRY_URL": s.RegistryURL,
+		"SFSTREAM_TOPIC_PREFIX":        s.Prefix,
 		"SFSTREAM_METRICS_ADDR":        "",
 		"SFSTREAM_EXPORTER_ID":         "tests",
 		"SFSTREAM_LOG_LEVEL":           "warn",
@@ -54,12 +50,12 @@ func TestReplayThroughProcessor(t *testing.T) {
 	if err := run(ctx, []string{"-replay", capture}, func(k string) string { return env[k] }, &bytes.Buffer{}); err != nil {
 		t.Fatalf("replay: %v", err)
 	}
-	kcfg := kafka.Config{Brokers: s.Brokers(), TopicPrefix: "rp."}
-	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL()))
+	kcfg := kafka.Config{Brokers: s.Brokers, TopicPrefix: s.Prefix}
+	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := pipeline.New(pipeline.Config{Kafka: kcfg, TransactionalID: "rp", State: state.ReferenceTestConfig(), RestoreIdle: 100 * time.Millisecond}, serde, nil)
+	p, err := pipeline.New(pipeline.Config{Kafka: kcfg, Group: s.Prefix + "processors", TransactionalID: s.Prefix + "rp", State: state.ReferenceTestConfig(), RestoreIdle: 100 * time.Millisecond}, serde, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,10 +140,10 @@ func TestWriterOptions(t *testing.T) {
 // and never a silent short read.
 func TestTruncatedFiles(t *testing.T) {
 	recs := records()
-	for i := 0; i < 50; i++ {
+	for i := 0; i < 20; i++ {
 		recs = append(recs, records()[1:]...)
 	}
-	data := writeFile(t, recs, sffile.WithBlockSize(2000))
+	data := writeFile(t, recs, sffile.WithBlockSize(1000))
 	for cut := 0; cut < len(data); cut++ {
 		got, err := readBytes(data[:cut])
 		var ce *sffile.CorruptError

@@ -11,13 +11,16 @@ import (
 	"github.com/sfstream/sfstream/schemas"
 )
 
-// MaxFieldBytes bounds any one string, bytes or array the decoder allocates, so that corrupt
-// input cannot make it allocate without limit.
-const MaxFieldBytes = 16 << 20
+// MaxFieldBytes bounds any one string or bytes value the decoder allocates, and MaxItems any
+// one array or map, so that corrupt input cannot make it allocate without limit.
+const (
+	MaxFieldBytes = 16 << 20
+	MaxItems      = 1 << 16
+)
 
 var api = avro.Config{
 	MaxByteSliceSize:  MaxFieldBytes,
-	MaxSliceAllocSize: MaxFieldBytes,
+	MaxSliceAllocSize: MaxItems,
 }.Freeze()
 
 // ErrUnknownKind marks a union branch that this build cannot map to a SysFlow record type.

@@ -14,7 +14,7 @@ import (
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/stack"
+	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/pipeline"
@@ -48,15 +48,13 @@ func (s *sink) Event(k []byte, r sysflow.Record) {
 	s.events[string(k)] = append(s.events[string(k)], r)
 }
 
-func startStack(t *testing.T) (*stack.Stack, kafka.Config, *codec.Serde) {
+// startStack returns the test's brokers and registry (embedded, or the real stack with
+// SFSTREAM_STACK=local) and a unique topic prefix.
+func startStack(t *testing.T) (*testkit.Env, kafka.Config, *codec.Serde) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := stack.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	kcfg := kafka.Config{Brokers: s.Brokers(), Partitions: 3, TopicPrefix: "t."}
+	s := testkit.New(t)
+	kcfg := kafka.Config{Brokers: s.Brokers, Partitions: 3, TopicPrefix: s.Prefix}
 	cl, err := kafka.NewClient(kcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +63,7 @@ func startStack(t *testing.T) (*stack.Stack, kafka.Config, *codec.Serde) {
 	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), nil, kcfg.TopicSpecs()...); err != nil {
 		t.Fatal(err)
 	}
-	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL()))
+	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +160,7 @@ func compare(t *testing.T, got, want map[string][]sysflow.Record) {
 
 func runProcessor(t *testing.T, ctx context.Context, kcfg kafka.Config, serde *codec.Serde, txnID string, maxPoll int) (stop func()) {
 	t.Helper()
-	p, err := pipeline.New(pipeline.Config{Kafka: kcfg, TransactionalID: txnID, State: state.ReferenceTestConfig(), MaxPollRecords: maxPoll, RestoreIdle: 200 * time.Millisecond}, serde, nil)
+	p, err := pipeline.New(pipeline.Config{Kafka: kcfg, Group: kcfg.TopicPrefix + "processors", TransactionalID: kcfg.TopicPrefix + txnID, State: state.ReferenceTestConfig(), MaxPollRecords: maxPoll, RestoreIdle: 200 * time.Millisecond}, serde, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
