@@ -68,5 +68,13 @@ test-integration: test-deps ## the end-to-end suites against the stack-up server
 	set -a && . $(STACK_ENV) && set +a && SFSTREAM_STACK=local $(GO) test -count 1 -run '$(TEST)' $(PKG)
 
 .PHONY: generate
-generate: ## regenerate generated code with pinned tools
-	$(GO) generate ./...
+generate: ## regenerate the eBPF bindings with the pinned bpf2go (needs clang, llvm, libbpf-dev)
+	$(GO) generate ./bpf
+
+.PHONY: generate-check
+generate-check: generate ## fail if regenerating changes anything committed
+	git diff --exit-code -- bpf
+
+.PHONY: test-bpf
+test-bpf: ## the eBPF tests (root, kernel with BTF, raw tracepoints and the ring buffer)
+	$(GO) test -race -count 1 ./bpf ./producer/capture

@@ -1,0 +1,198 @@
+// Package capture is the producer's live source: it loads the eBPF programs of package bpf,
+// snapshots /proc, and turns kernel records into raw batches (internal/raw), one process per
+// batch.
+//
+// Data path and ownership:
+//
+//	kernel ring buffer ─▶ drainer goroutine ─▶ bounded queue (chunks of records) ─▶ Run's goroutine:
+//	   decode, convert, process table, per-process batches ─▶ emit
+//
+// The drainer never waits for the rest: when the queue is full it drops the chunk and counts
+// it, so the kernel is never blocked. Losses (ring buffer reserve failures, per CPU and per
+// process, and queue drops) are counted in metrics and announced downstream as raw.OpDrop
+// events in the affected processes' batches; losses that cannot be attributed go in a batch of
+// the producer's own process.
+//
+// Invariants:
+//   - Run emits the /proc snapshot (raw.OpSnapshot, one event per process and thread, each with
+//     the process's Proc; the fd table, which threads share, is on the process's event) before
+//     any live event; live events of one process are emitted in kernel order;
+//   - a batch holds events of one OID (hpid, createTS); createTS follows the procfs.Clock rule,
+//     the same for the snapshot and the eBPF path;
+//   - the events of a clone child and of an exec carry the process's attributes (raw.Proc),
+//     because the processor that owns the child's partition cannot see its parent's state;
+//   - every goroutine Run starts has ended when Run returns.
+//
+// Metrics (registered on the Registerer given with WithRegisterer):
+//
+//	sfstream_producer_ringbuf_lost_total    records lost in the kernel (ring buffer full)
+//	sfstream_producer_queue_dropped_total   records dropped because the queue was full
+//	sfstream_producer_decode_errors_total   records that could not be decoded
+//	sfstream_producer_events_total{op}      raw events produced, by raw.Op name
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfstream/sfstream/bpf"
+	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/producer/procfs"
+)
+
+// Config says what to capture and how to batch it. Zero fields take the documented defaults.
+type Config struct {
+	// Exporter is the node's exporter id, written in every batch. Required.
+	Exporter string
+	// RingBufferBytes is the kernel ring buffer size, a power of two. Default 16 MiB.
+	RingBufferBytes int
+	// QueueEvents bounds the queue between the drainer and the converter, in records (rounded
+	// up to whole chunks of ChunkRecords). Default 131072.
+	QueueEvents int
+	// MaxBatchEvents flushes a process's batch when it holds this many events. Default 512.
+	MaxBatchEvents int
+	// FlushInterval flushes every pending batch at least this often. Default 50ms.
+	FlushInterval time.Duration
+	// DropPollInterval is how often losses are read from the kernel and announced. Default 250ms.
+	DropPollInterval time.Duration
+	// ExcludePIDs and ExcludeComms are not captured (a local broker, say); the producer's own
+	// process never is.
+	ExcludePIDs  []uint32
+	ExcludeComms []string
+	// ProcRoot is the /proc to snapshot. Default "/proc".
+	ProcRoot string
+}
+
+// ChunkRecords is the most records the drainer hands over at once.
+const ChunkRecords = 512
+
+func (c Config) withDefaults() Config {
+	if c.RingBufferBytes == 0 {
+		c.RingBufferBytes = bpf.DefaultRingBufferBytes
+	}
+	if c.QueueEvents == 0 {
+		c.QueueEvents = 128 << 10
+	}
+	if c.MaxBatchEvents == 0 {
+		c.MaxBatchEvents = 512
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = 50 * time.Millisecond
+	}
+	if c.DropPollInterval == 0 {
+		c.DropPollInterval = 250 * time.Millisecond
+	}
+	if c.ProcRoot == "" {
+		c.ProcRoot = "/proc"
+	}
+	return c
+}
+
+// Validate reports a configuration Run cannot use.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.Exporter == "" {
+		errs = append(errs, errors.New("exporter id is empty"))
+	}
+	if c.QueueEvents < 0 || c.MaxBatchEvents < 0 || c.FlushInterval < 0 || c.DropPollInterval < 0 {
+		errs = append(errs, errors.New("queue size, batch size and intervals must not be negative"))
+	}
+	if err := c.probeConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("capture config: %w", err)
+	}
+	return nil
+}
+
+func (c Config) probeConfig() bpf.Config {
+	return bpf.Config{
+		RingBufferBytes: c.RingBufferBytes,
+		SelfTGID:        uint32(os.Getpid()),
+		ExcludePIDs:     c.ExcludePIDs,
+		ExcludeComms:    c.ExcludeComms,
+	}
+}
+
+// Option configures a Capture.
+type Option func(*Capture)
+
+// WithLogger sets the logger for startup, shutdown and data loss. Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(c *Capture) { c.log = l } }
+
+// WithRegisterer registers the capture's metrics on r. Default: not registered.
+func WithRegisterer(r prometheus.Registerer) Option { return func(c *Capture) { c.reg = r } }
+
+// Capture is the live eBPF source. Run it once.
+type Capture struct {
+	cfg     Config
+	log     *slog.Logger
+	reg     prometheus.Registerer
+	metrics *metrics
+}
+
+// Log keys.
+const (
+	keyCount        = "count"
+	keyProcs        = "processes"
+	keyRingBuf      = "ringbuf_bytes"
+	keyRingLost     = "ringbuf_lost"
+	keyQueueDropped = "queue_dropped"
+)
+
+// New validates cfg and registers the metrics.
+func New(cfg Config, opts ...Option) (*Capture, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Capture{cfg: cfg.withDefaults(), log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(c)
+	}
+	var err error
+	if c.metrics, err = newMetrics(c.reg); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Run loads and attaches the programs, emits the /proc snapshot, then live events until ctx is
+// done; it flushes pending batches before it returns. emit is called from Run's goroutine only
+// and may keep the batch. Run returns nil when ctx ends it, or the first error of emit, the
+// kernel side or the snapshot.
+func (c *Capture) Run(ctx context.Context, emit func(raw.Batch) error) (err error) {
+	clock, err := procfs.NewClock(c.cfg.ProcRoot)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	probe, err := bpf.Open(c.cfg.probeConfig())
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	c.log.Info("capture attached", keyRingBuf, probe.RingBufferBytes())
+
+	q := newQueue(c.cfg.QueueEvents)
+	d := &drainer{probe: probe, q: q}
+	drained := make(chan error, 1)
+	go func() { drained <- d.run() }()
+
+	s := newSession(c, clock, probe, q, emit)
+	err = s.run(ctx)
+
+	// Closing the probe ends the drainer's blocked read; wait for it before returning.
+	closeErr := probe.Close()
+	drainErr := <-drained
+	if err = errors.Join(err, closeErr, drainErr); err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	c.log.Info("capture stopped")
+	return nil
+}
