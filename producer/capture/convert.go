@@ -90,8 +90,8 @@ func (c *converter) sys(r *bpf.Record, hpid, createTS int64, ev *raw.Event) erro
 				p.UserName = c.names(hpid, p.Container).User(s.Uid)
 			})
 		}
-		if p := known(); p != nil {
-			cp := *p
+		if p := known(); p != nil && s.Flags == 0 {
+			cp := *p // attributes after the call, for the processors' MODIFIED process
 			ev.Proc = &cp
 		}
 	case raw.OpPipe:
