@@ -67,6 +67,22 @@ STACK_ENV ?= $${SFSTREAM_RUN:-/tmp/sfstream-stack}/stack.env
 test-integration: test-deps ## the end-to-end suites against the stack-up servers (SFSTREAM_STACK=local)
 	set -a && . $(STACK_ENV) && set +a && SFSTREAM_STACK=local $(GO) test -count 1 -run '$(TEST)' $(PKG)
 
+.PHONY: deploy-check
+deploy-check: ## validate the Dockerfile, compose.yaml, the Helm chart and deploy/manifests offline
+	bash deploy/check/check.sh
+
+.PHONY: images
+images: ## build the container images (deploy/docker/Dockerfile; needs a Docker engine)
+	SFSTREAM_VERSION=$(VERSION) docker compose --profile tools build
+
+.PHONY: up
+up: ## start the whole pipeline with Docker Compose (needs a Docker engine)
+	docker compose up -d
+
+.PHONY: down
+down: ## stop it (make down ARGS=-v also drops the volumes)
+	docker compose down $(ARGS)
+
 .PHONY: generate
 generate: ## regenerate the eBPF bindings with the pinned bpf2go (needs clang, llvm, libbpf-dev)
 	$(GO) generate ./bpf
