@@ -39,6 +39,13 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
+	// Closed label sets are initialised, so the series exist (at 0) from the start.
+	for _, r := range []string{"decode", "invalid"} {
+		m.dlq.WithLabelValues(r)
+	}
+	for _, r := range []string{"committed", "aborted", "failed"} {
+		m.txns.WithLabelValues(r)
+	}
 	var errs []error
 	for _, c := range []prometheus.Collector{m.recordsIn, m.eventsIn, m.recordsOut, m.dlq, m.lag, m.processes, m.flows, m.txnSeconds, m.txns, m.restoreSecs, m.evicted} {
 		if err := reg.Register(c); err != nil {

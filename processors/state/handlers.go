@@ -78,8 +78,10 @@ func (s *State) snapshot(key procKey, e *raw.Event) {
 	p, known := s.procs[key]
 	if !known {
 		// Entities are emitted eagerly so that every process has an entity record its
-		// descendants' files can reference, even one that never makes a syscall we see.
-		p = s.lookup(key, e.TS, e.Proc, sysflow.StateReup)
+		// descendants' files can reference, even one that never makes a syscall we see. It
+		// is not touched: its first event emits it again with that event's time.
+		p = s.lookup(key, e.TS, e.Proc, "")
+		s.emitProcess(p, sysflow.StateReup)
 	}
 	for i := range e.FDs {
 		setFD(p, &e.FDs[i])
@@ -108,16 +110,19 @@ func (s *State) processEvent(p *proc, e *raw.Event, flag int32, args []string) {
 func (s *State) clone(key procKey, e *raw.Event) {
 	thread := e.Flags&cloneThread != 0
 	childSide := e.Ret == 0
-	if childSide {
-		p, known := s.procs[key]
-		if !known {
-			p = s.lookup(key, e.TS, e.Proc, sysflow.StateCreated)
+	// A process first met through a clone, on either side, is CREATED.
+	p, known := s.procs[key]
+	if !known {
+		p = s.lookup(key, e.TS, e.Proc, "")
+		if childSide {
 			for i := range e.FDs {
 				setFD(p, &e.FDs[i])
 			}
-		} else {
-			p = s.lookup(key, e.TS, nil, sysflow.StateReup)
 		}
+	}
+	s.admit(p, e.TS, sysflow.StateCreated)
+	p.lastSeen = s.now
+	if childSide {
 		if thread && s.cfg.ProcFlow {
 			s.procFlow(p, e, opClone).rec.NumThreadsCloned++
 			return
@@ -125,7 +130,6 @@ func (s *State) clone(key procKey, e *raw.Event) {
 		s.processEvent(p, e, opClone, nil)
 		return
 	}
-	p := s.lookup(key, e.TS, e.Proc, sysflow.StateCreated)
 	if s.cfg.ProcFlow && (thread || e.Ret < 0) {
 		pf := s.procFlow(p, e, opClone)
 		if e.Ret == -1 {
@@ -147,40 +151,38 @@ func (s *State) procFlow(p *proc, e *raw.Event, flag int32) *procFlow {
 }
 
 func (s *State) exec(key procKey, e *raw.Event) {
-	p, known := s.procs[key]
-	if !known {
-		p = s.lookup(key, e.TS, e.Proc, sysflow.StateCreated)
-	} else {
-		p.lastSeen = s.now
-		p.entity.TS = e.TS
-		if e.Proc != nil {
-			applyAttrs(&p.entity, e.Proc)
-			if e.Proc.Cwd != "" {
-				p.cwd = trimSlash(e.Proc.Cwd)
-			}
-		}
-		s.emitProcess(p, sysflow.StateModified)
+	p := s.lookup(key, e.TS, e.Proc, "")
+	s.refresh(p, e, sysflow.StateCreated)
+	if e.Proc != nil && e.Proc.Cwd != "" {
+		p.cwd = trimSlash(e.Proc.Cwd)
 	}
 	s.processEvent(p, e, opExec, nil)
 }
 
 func (s *State) setuid(key procKey, e *raw.Event) {
-	p, known := s.procs[key]
-	if !known {
-		p = s.lookup(key, e.TS, e.Proc, sysflow.StateReup)
-	} else {
-		p.lastSeen = s.now
-		p.entity.TS = e.TS
-		if e.Proc != nil {
-			applyAttrs(&p.entity, e.Proc)
-		}
-		s.emitProcess(p, sysflow.StateModified)
-	}
+	p := s.lookup(key, e.TS, e.Proc, "")
+	s.refresh(p, e, sysflow.StateReup)
 	s.processEvent(p, e, opSetuid, []string{e.Path})
 }
 
+// refresh applies an exec's or setuid's attributes: a process not yet touched is emitted in
+// state first (CREATED for exec, REUP for setuid), a touched one as MODIFIED, every time.
+func (s *State) refresh(p *proc, e *raw.Event, first sysflow.ObjectState) {
+	p.lastSeen = s.now
+	if e.Proc != nil {
+		applyAttrs(&p.entity, e.Proc)
+	}
+	if !p.touched {
+		s.admit(p, e.TS, first)
+		return
+	}
+	p.entity.TS = e.TS
+	s.emitProcess(p, sysflow.StateModified)
+}
+
 func (s *State) exit(key procKey, e *raw.Event) {
-	p := s.lookup(key, e.TS, nil, sysflow.StateReup)
+	p := s.lookup(key, e.TS, nil, "")
+	s.admit(p, e.TS, sysflow.StateReup)
 	main := e.TID == key.oid.HPID
 	if !main && s.cfg.ProcFlow {
 		s.procFlow(p, e, opExit).rec.NumThreadsExited++
@@ -395,9 +397,7 @@ func (s *State) fileFlowOp(p *proc, e *raw.Event, fd int32, fi *fdInfo, flag int
 		s.stats.Filtered++
 		return
 	}
-	if !p.emitted {
-		s.emitProcess(p, sysflow.StateReup)
-	}
+	s.admit(p, e.TS, sysflow.StateReup)
 	k := fileKey{path: fi.path, container: p.containerID(), tid: e.TID, fd: fd}
 	f, ok := p.files[k]
 	if !ok {
@@ -436,9 +436,7 @@ func (s *State) fileFlowOp(p *proc, e *raw.Event, fd int32, fi *fdInfo, flag int
 }
 
 func (s *State) netFlowOp(p *proc, e *raw.Event, fd int32, fi *fdInfo, flag int32) {
-	if !p.emitted {
-		s.emitProcess(p, sysflow.StateReup)
-	}
+	s.admit(p, e.TS, sysflow.StateReup)
 	k := netKey{tid: e.TID, tup: fi.tuple, fd: fd}
 	f, ok := p.nets[k]
 	if !ok {
@@ -475,7 +473,8 @@ func (s *State) netFlowOp(p *proc, e *raw.Event, fd int32, fi *fdInfo, flag int3
 
 // fileEvent handles path operations: mkdir, rmdir, unlink, link, symlink, rename.
 func (s *State) fileEvent(key procKey, e *raw.Event) {
-	p := s.lookup(key, e.TS, nil, sysflow.StateReup)
+	p := s.lookup(key, e.TS, nil, "")
+	s.admit(p, e.TS, sysflow.StateReup)
 	var flag int32
 	restype := resUnknown
 	firstState := sysflow.StateCreated

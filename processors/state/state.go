@@ -194,14 +194,11 @@ func (s *State) Apply(b *raw.Batch) error {
 	return nil
 }
 
-// lookup returns the process of key, creating it (and emitting its entity in state st) when
-// it is unknown. p is nil for st == "" and an unknown process.
+// lookup returns the process of key, creating it from attrs when it is unknown; a process
+// created here with a state st != "" is touched (its entity emitted in state st at ts).
 func (s *State) lookup(key procKey, ts int64, attrs *raw.Proc, st sysflow.ObjectState) *proc {
 	if p, ok := s.procs[key]; ok {
 		p.lastSeen = s.now
-		if !p.emitted && st != "" {
-			s.emitProcess(p, sysflow.StateReup)
-		}
 		return p
 	}
 	if len(s.procs) >= s.cfg.MaxProcesses {
@@ -227,9 +224,22 @@ func (s *State) lookup(key procKey, ts int64, attrs *raw.Proc, st sysflow.Object
 	}
 	s.procs[key] = p
 	if st != "" {
-		s.emitProcess(p, st)
+		s.admit(p, ts, st)
 	}
 	return p
+}
+
+// admit makes p part of the reference collector's process cache: the first event of a process
+// that leads to a record emits its entity in state st with that event's ts (a process known
+// only from a snapshot was emitted at the snapshot, as REUP, so that its descendants can
+// reference it; this version carries the time the reference gives it).
+func (s *State) admit(p *proc, ts int64, st sysflow.ObjectState) {
+	if p.touched {
+		return
+	}
+	p.touched = true
+	p.entity.TS = ts
+	s.emitProcess(p, st)
 }
 
 func trimSlash(d string) string {
@@ -296,8 +306,8 @@ func (s *State) End(exporter string, ts int64) {
 			continue
 		}
 		s.touch(p.key)
-		if !p.emitted && (len(p.files) > 0 || len(p.nets) > 0 || p.pflow != nil) {
-			s.emitProcess(p, sysflow.StateReup)
+		if len(p.files) > 0 || len(p.nets) > 0 || p.pflow != nil {
+			s.admit(p, ts, sysflow.StateReup)
 		}
 		for _, k := range sortedNets(p) {
 			f := p.nets[k]

@@ -165,6 +165,7 @@ func goldenCases() []goldenCase {
 			)},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+1)), // first event: the reference's cache time
 				entity(fkey("/home/u/out.txt"), fileEntity(sysflow.StateReup, t0+1, 'f', "/home/u/out.txt")),
 				event(&sysflow.FileFlow{ProcOID: oid, TS: t0 + 1, TID: hpid, OpFlags: opOpen | opRead | opWrite | opClose, OpenFlags: 263,
 					EndTS: t0 + 5, FileOID: foid("/home/u/out.txt"), FD: 3, NumRRecvOps: 2, NumWSendOps: 1, NumWSendBytes: 10}),
@@ -184,6 +185,7 @@ func goldenCases() []goldenCase {
 			)},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+2)),
 				event(&sysflow.NetworkFlow{ProcOID: oid, TS: t0 + 2, TID: hpid, OpFlags: opConnect | opRead | opWrite | opShutdown | opClose, EndTS: t0 + 6,
 					SIP: localhost, SPort: 40556, DIP: localhost, DPort: 8080, Proto: 6, FD: 4, NumRRecvOps: 1, NumWSendOps: 1, NumRRecvBytes: 5, NumWSendBytes: 5}),
 			},
@@ -205,6 +207,7 @@ func goldenCases() []goldenCase {
 			)},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+1)),
 				event(&sysflow.NetworkFlow{ProcOID: oid, TS: t0 + 1, TID: hpid, OpFlags: opAccept | opRead | opClose, EndTS: t0 + 4,
 					SIP: localhost, SPort: 40556, DIP: localhost, DPort: 8080, Proto: 6, FD: 5, NumRRecvOps: 1, NumRRecvBytes: 7}),
 			},
@@ -226,6 +229,8 @@ func goldenCases() []goldenCase {
 			},
 			want: []emitted{
 				entity("node/P/1/1000", &sysflow.Process{State: sysflow.StateReup, OID: parent, TS: t0, Exe: "/sbin/init", UID: 0, GID: 0, UserName: "root", GroupName: "root", Entry: true, Env: []string{}}),
+				// A process first met through a clone is CREATED, at the clone.
+				entity("node/P/1/1000", &sysflow.Process{State: sysflow.StateCreated, OID: parent, TS: t0 + 1, Exe: "/sbin/init", UID: 0, GID: 0, UserName: "root", GroupName: "root", Entry: true, Env: []string{}}),
 				{false, "node/P/1/1000", &sysflow.ProcessEvent{ProcOID: parent, TS: t0 + 1, TID: 1, OpFlags: opClone, Args: []string{}, Ret: hpid}},
 				entity(pkey, func() *sysflow.Process {
 					p := processEntity(sysflow.StateCreated, t0+2)
@@ -250,6 +255,7 @@ func goldenCases() []goldenCase {
 			)},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+1)),
 				entity(fkey("/tmp/test1"), fileEntity(sysflow.StateReup, t0+1, '?', "/tmp/test1")),
 				entity(fkey("/home/u/test2"), fileEntity(sysflow.StateCreated, t0+1, '?', "/home/u/test2")),
 				event(&sysflow.FileEvent{ProcOID: oid, TS: t0 + 1, TID: hpid, OpFlags: opRename, FileOID: foid("/tmp/test1"), NewFileOID: ptr(foid("/home/u/test2"))}),
@@ -272,7 +278,7 @@ func goldenCases() []goldenCase {
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
 				entity(pkey, func() *sysflow.Process {
-					p := processEntity(sysflow.StateModified, t0+1)
+					p := processEntity(sysflow.StateReup, t0+1) // first setuid of a process not yet in the cache
 					p.UID, p.UserName = 500, "bob"
 					return p
 				}()),
@@ -298,6 +304,7 @@ func goldenCases() []goldenCase {
 			)},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+1)),
 				entity(fkey("/var/log/app.log"), fileEntity(sysflow.StateReup, t0+1, 'f', "/var/log/app.log")),
 				event(&sysflow.FileFlow{ProcOID: oid, TS: t0 + 1, TID: hpid, OpFlags: opOpen | opClose, OpenFlags: 2 | 4 | 8, EndTS: t0 + 4, FileOID: foid("/var/log/app.log"), FD: 3}),
 				event(&sysflow.FileFlow{ProcOID: oid, TS: t0 + 3, TID: hpid, OpFlags: opWrite | opClose, EndTS: t0 + 5, FileOID: foid("/var/log/app.log"), FD: 1, NumWSendOps: 1, NumWSendBytes: 4}),
@@ -317,6 +324,7 @@ func goldenCases() []goldenCase {
 			)},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateCreated, t0+1)),
 				event(&sysflow.ProcessEvent{ProcOID: oid, TS: t0 + 1, TID: hpid, OpFlags: opClone, Args: []string{}, Ret: 101}),
 				event(&sysflow.ProcessEvent{ProcOID: oid, TS: t0 + 2, TID: 101, OpFlags: opClone, Args: []string{}}),
 				entity(fkey("/data"), fileEntity(sysflow.StateReup, t0+3, 'f', "/data")),
@@ -338,6 +346,7 @@ func goldenCases() []goldenCase {
 			)},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateCreated, t0+1)),
 				event(&sysflow.ProcessFlow{ProcOID: oid, TS: t0 + 1, NumThreadsCloned: 1, OpFlags: opClone | opExit, EndTS: t0 + 5, NumThreadsExited: 1, NumCloneErrors: 1}),
 				event(&sysflow.ProcessEvent{ProcOID: oid, TS: t0 + 5, TID: hpid, OpFlags: opExit, Args: []string{}}),
 			},
@@ -352,6 +361,7 @@ func goldenCases() []goldenCase {
 			), {Exporter: exporter, Events: []raw.Event{{Op: raw.OpEnd, TS: t0 + 9}}}},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+1)),
 				entity(fkey("/dev/pts/0"), fileEntity(sysflow.StateReup, t0+1, 'f', "/dev/pts/0")),
 				event(&sysflow.NetworkFlow{ProcOID: oid, TS: t0 + 2, TID: hpid, OpFlags: opConnect | opTruncate, EndTS: t0 + 9,
 					SIP: localhost, SPort: 50000, DIP: localhost, DPort: 443, Proto: 6, FD: 4}),
@@ -374,6 +384,7 @@ func goldenCases() []goldenCase {
 			)},
 			want: []emitted{
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+1)),
 				entity(fkey("/proc/self/status"), fileEntity(sysflow.StateReup, t0+1, 'f', "/proc/self/status")),
 			},
 		},
@@ -389,6 +400,7 @@ func goldenCases() []goldenCase {
 				ev(raw.OpWrite, t0+150*sec, func(e *raw.Event) { e.FD = 3; e.Ret = 3 }),
 			)},
 			want: []emitted{
+				entity(pkey, processEntity(sysflow.StateReup, t0)),
 				entity(pkey, processEntity(sysflow.StateReup, t0)),
 				entity(fkey("/log"), fileEntity(sysflow.StateReup, t0, 'f', "/log")),
 				event(&sysflow.FileFlow{ProcOID: oid, TS: t0, TID: hpid, OpFlags: opOpen | opWrite, OpenFlags: 2, EndTS: t0 + 31*sec, FileOID: foid("/log"), FD: 3, NumWSendOps: 1, NumWSendBytes: 2}),

@@ -283,13 +283,13 @@ func (s *Source) emitSnapshots() error {
 	}
 	for _, p := range s.tab.order {
 		ev := raw.NewEvent(raw.OpSnapshot, s.firstTS, p.pid)
-		ev.Proc, ev.FDs = s.proc(p), p.snapFDs
+		ev.Proc, ev.FDs = s.listProc(p), p.snapFDs
 		if err := s.out.add(p.pid, p.createTS, ev); err != nil {
 			return err
 		}
 		for _, th := range p.threads {
 			ev := raw.NewEvent(raw.OpSnapshot, s.firstTS, th.tid)
-			ev.Proc = s.proc(p)
+			ev.Proc = s.listProc(p)
 			if err := s.out.add(p.pid, p.createTS, ev); err != nil {
 				return err
 			}
@@ -297,6 +297,24 @@ func (s *Source) emitSnapshots() error {
 		s.stats.Snapshots += 1 + len(p.threads)
 	}
 	return nil
+}
+
+// listProc returns the attributes of a process of the capture's process list. Offline, the
+// reference collector names only root among them ("root"), every other user and group "<NA>"
+// (observed in every reference capture with a non-root process list entry: tcp-client-server,
+// files, filesat); processes created or changed during the capture get their names from the
+// user list as usual.
+func (s *Source) listProc(p *process) *raw.Proc {
+	pr := s.proc(p)
+	pr.UserName, pr.GroupName = listName(pr.UID), listName(pr.GID)
+	return pr
+}
+
+func listName(id int32) string {
+	if id == 0 {
+		return "root"
+	}
+	return "<NA>"
 }
 
 // proc returns p's attributes as a raw.Proc.
