@@ -15,10 +15,19 @@ export SFSTREAM_PYTHON := $(PYENV)/bin/python
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-18s %s\n",$$1,$$2}'
 
+.PHONY: run
+run: ## build and start the embedded all-in-one pipeline (sfstream run); Ctrl-C stops it; ARGS= passes flags
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sfstream ./cmd/sfstream
+	$(BIN)/sfstream run $(ARGS)
+
 .PHONY: build
 build: ## build every binary into ./bin
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/sfprint ./cmd/sfstream
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sf-producer ./producer
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sf-processor ./processors
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sf-archiver ./archiver
 
 .PHONY: test-deps
 test-deps: ## install what the tests use besides Go: fastavro (a second Avro reader) in a venv under CACHE
@@ -41,7 +50,13 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s); new crashers lan
 	done
 
 .PHONY: bench
-bench: ## Go benchmarks (PKG=, TEST= selects benchmarks)
+bench: ## load benchmark (loadtest/cmd/sfbench): prints the tables, rewrites loadtest/results (BENCH_FLAGS=; SFSTREAM_STACK=local uses the stack-up servers)
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/sfbench ./loadtest/cmd/sfbench
+	$(BIN)/sfbench -results loadtest/results -cpuprofile loadtest/results/pprof $(BENCH_FLAGS)
+
+.PHONY: bench-go
+bench-go: ## Go micro-benchmarks (PKG=, TEST= selects benchmarks)
 	$(GO) test -run '^$$' -bench '$(TEST)' -benchmem $(PKG)
 
 .PHONY: fmt

@@ -264,7 +264,9 @@ func (s *Serde) decodeRaw(ctx context.Context, b []byte, dst *raw.Batch) error {
 	defer s.rawDec.Put(r)
 	r.Reset(body)
 	r.Error = nil
-	*dst = raw.Batch{}
+	evs := dst.Events[:cap(dst.Events)]
+	clear(evs) // keep the backing array, drop what the last batch's events held
+	*dst = raw.Batch{Events: evs[:0]}
 	r.ReadVal(rr.schema, dst)
 	if r.Error != nil {
 		return fmt.Errorf("schema id %d: %w: %w", id, ErrMalformed, r.Error)

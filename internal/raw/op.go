@@ -70,7 +70,15 @@ func (o Op) String() string {
 }
 
 // Known reports whether o is an operation code this build understands.
-func (o Op) Known() bool { _, ok := opNames[o]; return ok }
+func (o Op) Known() bool { return o >= 0 && int(o) < len(knownOps) && knownOps[o] }
+
+// knownOps is opNames as a table: Known runs once per event.
+var knownOps = func() (t [64]bool) {
+	for op := range opNames {
+		t[op] = true
+	}
+	return t
+}()
 
 // FD kinds (FD.Kind).
 const (

@@ -104,6 +104,8 @@ type Processor struct {
 
 	sess *kgo.GroupTransactSession
 
+	scratch raw.Batch // the record being applied, reused (transact runs on one goroutine)
+
 	mu     sync.Mutex
 	parts  map[int32]*partition // owned partitions of sysflow.raw
 	ids    struct{ entities, events int }
@@ -216,7 +218,6 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.dropped),
 		kgo.OnPartitionsLost(p.dropped),
-		kgo.ProducerLinger(0),
 	)...)
 	if err != nil {
 		return fmt.Errorf("run processor: new transact session: %w", err)
@@ -329,12 +330,12 @@ func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
 // applyRecord decodes one raw record and applies it, dead-lettering what cannot be applied.
 func (p *Processor) applyRecord(ctx context.Context, part *partition, r *kgo.Record, produce func(*kgo.Record)) {
 	p.m.recordsIn.Inc()
-	var b raw.Batch
-	if err := p.serde.DecodeRaw(ctx, r.Value, &b); err != nil {
+	b := &p.scratch
+	if err := p.serde.DecodeRaw(ctx, r.Value, b); err != nil {
 		p.deadLetter(r, "decode", err, produce)
 		return
 	}
-	if err := part.st.Apply(&b); err != nil {
+	if err := part.st.Apply(b); err != nil {
 		p.deadLetter(r, "invalid", err, produce)
 		return
 	}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"container/heap"
 	"encoding/gob"
 	"fmt"
 	"sort"
@@ -220,12 +221,8 @@ func Restore(cfg Config, out Output, meta Meta, records map[string][]byte) (*Sta
 			s.seq = max(s.seq, f.seq)
 		}
 		if p.exitTS != 0 {
-			s.exited = append(s.exited, p.key)
+			heap.Push(&s.exited, exitEntry{at: p.exitTS, seq: p.seq, key: p.key})
 		}
 	}
-	// Exited processes are removed in exit order, as before the checkpoint.
-	sortKeys(s.exited, func(a, b procKey) bool {
-		return s.procs[a].exitTS < s.procs[b].exitTS || (s.procs[a].exitTS == s.procs[b].exitTS && s.procs[a].seq < s.procs[b].seq)
-	})
 	return s, nil
 }

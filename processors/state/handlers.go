@@ -1,6 +1,7 @@
 package state
 
 import (
+	"container/heap"
 	"encoding/binary"
 
 	"github.com/sfstream/sfstream/internal/raw"
@@ -204,7 +205,7 @@ func (s *State) exit(key procKey, e *raw.Event) {
 	s.processEvent(p, e, opExit, nil)
 	if main {
 		p.exitTS = e.TS
-		s.exited = append(s.exited, key)
+		heap.Push(&s.exited, exitEntry{at: e.TS, seq: p.seq, key: key})
 	}
 }
 

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"container/heap"
 	"fmt"
 	"sort"
 
@@ -37,9 +38,9 @@ type State struct {
 	emitted    map[string]bool // entity keys of File and Container entities emitted (true: not yet checkpointed)
 	emitOrder  []string        // emitted keys in insertion order, for eviction
 	seq        uint64
-	now        int64 // ns, the last event's ts
-	lastExpire int64 // s
-	exited     []procKey
+	now        int64                // ns, the last event's ts
+	lastExpire int64                // s
+	exited     exitQueue            // exited processes, earliest exit first
 	dirty      map[procKey]struct{} // changed since the last Changes
 	forgotten  []string             // emitted keys forgotten since the last Changes
 	stats      Stats
@@ -176,6 +177,9 @@ func (s *State) Apply(b *raw.Batch) error {
 		return err
 	}
 	key := procKey{exporter: b.Exporter, oid: sysflow.OID{CreateTS: b.CreateTS, HPID: b.HPID}}
+	if key.oid.HPID != 0 && len(b.Events) > 0 {
+		s.touch(key)
+	}
 	for i := range b.Events {
 		e := &b.Events[i]
 		if e.TS > s.now {
@@ -184,9 +188,6 @@ func (s *State) Apply(b *raw.Batch) error {
 		s.expire(s.now)
 		s.removeExited()
 		s.stats.Events++
-		if key.oid.HPID != 0 {
-			s.touch(key)
-		}
 		if err := s.apply(key, e); err != nil {
 			return fmt.Errorf("apply %s event %d: %w", e.Op, i, err)
 		}
@@ -265,26 +266,43 @@ func (s *State) evictOldest() {
 	}
 }
 
-// removeExited drops processes whose exit is older than the grace period.
+// removeExited drops processes whose exit is older than the grace period. The queue is
+// ordered by exit time, so only due entries are looked at.
 func (s *State) removeExited() {
-	keep := s.exited[:0]
-	for _, k := range s.exited {
-		p, ok := s.procs[k]
-		if !ok {
+	grace := s.cfg.ExitGrace.Nanoseconds()
+	for len(s.exited) > 0 && s.now-s.exited[0].at >= grace {
+		x := heap.Pop(&s.exited).(exitEntry)
+		p, ok := s.procs[x.key]
+		if !ok || p.exitTS != x.at { // gone, recreated, or exited again (a later entry)
 			continue
 		}
-		if p.exitTS == 0 { // recreated
-			continue
-		}
-		if s.now-p.exitTS >= s.cfg.ExitGrace.Nanoseconds() {
-			delete(s.procs, k)
-			s.touch(k)
-			s.stats.Removed++
-			continue
-		}
-		keep = append(keep, k)
+		delete(s.procs, x.key)
+		s.touch(x.key)
+		s.stats.Removed++
 	}
-	s.exited = keep
+}
+
+// exitEntry is a process's exit in the removal queue.
+type exitEntry struct {
+	at  int64 // exit ts
+	seq uint64
+	key procKey
+}
+
+// exitQueue is a min-heap of exits by time, then process creation order.
+type exitQueue []exitEntry
+
+func (q exitQueue) Len() int { return len(q) }
+func (q exitQueue) Less(i, j int) bool {
+	return q[i].at < q[j].at || (q[i].at == q[j].at && q[i].seq < q[j].seq)
+}
+func (q exitQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *exitQueue) Push(x any)   { *q = append(*q, x.(exitEntry)) }
+func (q *exitQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
 }
 
 // sortedProcs returns the processes in creation order.
