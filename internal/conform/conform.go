@@ -183,10 +183,28 @@ func fieldDiff(ref, ours sysflow.Record) []string {
 	var out []string
 	for i := range a {
 		if a[i].value != b[i].value {
-			out = append(out, fmt.Sprintf("%s: %s → %s", a[i].name, a[i].value, b[i].value))
+			out = append(out, fmt.Sprintf("%s: %s → %s", a[i].name, abbrev(a[i].value), abbrev(b[i].value)))
 		}
 	}
 	return out
+}
+
+// abbrev shortens long values (environments) for the report.
+func abbrev(v string) string {
+	const max = 100
+	if len(v) <= max {
+		return v
+	}
+	return v[:max] + fmt.Sprintf("…(%d bytes)", len(v))
+}
+
+// brief renders a record's compared fields with long values shortened.
+func brief(r sysflow.Record) string {
+	var b strings.Builder
+	for _, f := range fields(r) {
+		fmt.Fprintf(&b, "%s=%s;", f.name, abbrev(f.value))
+	}
+	return b.String()
 }
 
 // longestIncreasing returns the length of the longest run of pairs (in reference order)
@@ -220,7 +238,7 @@ func (r *Report) Write(w io.Writer) {
 	}
 	for _, d := range r.Diffs {
 		if d.Best == nil {
-			fmt.Fprintf(w, "reference #%d %s: no record of ours of this type left\n  %s\n", d.Index, d.Ref.Kind(), fingerprint(d.Ref))
+			fmt.Fprintf(w, "reference #%d %s: no record of ours of this type left\n  %s\n", d.Index, d.Ref.Kind(), brief(d.Ref))
 			continue
 		}
 		fmt.Fprintf(w, "reference #%d %s differs from our closest in %d field(s):\n", d.Index, d.Ref.Kind(), len(d.Fields))
@@ -229,7 +247,7 @@ func (r *Report) Write(w io.Writer) {
 		}
 	}
 	for _, e := range r.Extra {
-		fmt.Fprintf(w, "extra %s of ours: %s\n", e.Kind(), fingerprint(e))
+		fmt.Fprintf(w, "extra %s of ours: %s\n", e.Kind(), brief(e))
 	}
 	if r.OutOfOrder > 0 {
 		fmt.Fprintf(w, "%d matched record(s) in another order than the reference's\n", r.OutOfOrder)
