@@ -17,12 +17,16 @@ type Config struct {
 	List      bool     // list the fields and exit
 	Entities  bool     // print entity records (header, container, process, file, pod) too
 	Paths     []string // files and directories to read
+
+	Remote remoteConfig // settings of s3:// and kafka:// paths (remote.go)
 }
 
 const usageText = `usage: sfprint [-o str|json|flatjson|csv] [-f FIELDS] [-A] [-w OUT] [-E] PATH...
        sfprint -l
 
 Prints SysFlow files (and directories of them, recursively) with sysprint's fields and formats.
+A PATH may also be s3://bucket/prefix (the objects under the prefix, in name order) or
+kafka://broker:port/topic (the topic from its start to its current end).
 
 `
 
@@ -38,6 +42,7 @@ func parseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.OutPath, "w", "", "write to `file` instead of standard output")
 	fs.BoolVar(&cfg.List, "l", false, "list the fields and their descriptions")
 	fs.BoolVar(&cfg.Entities, "E", false, "print entity records (H, C, P, F, POD) as well as events and flows")
+	addRemoteFlags(fs, &cfg.Remote)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
@@ -83,13 +88,14 @@ func (c *Config) Validate() error {
 		return errors.New("no path given")
 	}
 	for _, p := range c.Paths {
-		for _, scheme := range []string{"s3", "kafka"} {
-			if strings.HasPrefix(strings.ToLower(p), scheme+"://") {
-				return fmt.Errorf("%s: %s:// paths are not supported yet; read local files or directories", p, scheme)
+		if isRemote(p) {
+			if err := c.Remote.validate(p); err != nil {
+				return err
 			}
+			continue
 		}
 		if strings.Contains(p, "://") {
-			return fmt.Errorf("%s: unknown URL scheme (want a local file or directory)", p)
+			return fmt.Errorf("%s: unknown URL scheme (want a local file or directory, s3:// or kafka://)", p)
 		}
 	}
 	_, err := c.selectedFields()

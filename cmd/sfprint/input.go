@@ -19,6 +19,16 @@ import (
 func printPaths(ctx context.Context, cfg Config, p printer, stderr io.Writer) error {
 	var errs []error
 	for _, path := range cfg.Paths {
+		if isRemote(path) {
+			err := printRemote(ctx, cfg, path, p, stderr)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if isFatal(ctx, err) {
+				break
+			}
+			continue
+		}
 		info, err := os.Stat(path)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("read %s: %w", path, err))

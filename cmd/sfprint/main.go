@@ -15,7 +15,16 @@
 //
 // A corrupt or truncated file prints every record before the damage, then sfprint reports
 // the file and byte offset on stderr, goes on with the other paths and exits with status 1.
-// Usage errors exit with status 2. s3:// and kafka:// paths are not supported yet.
+// Usage errors exit with status 2.
+//
+// A PATH may also be s3://bucket/prefix: the objects under the prefix in name order (with
+// -from/-to, only the archive objects of those UTC hours), reached with sysprint's S3 flags
+// (-e endpoint, -p port, -a access key, -s secret key, --secure) or SFSTREAM_S3_ENDPOINT,
+// SFSTREAM_S3_ACCESS_KEY, SFSTREAM_S3_SECRET_KEY (or _FILE), SFSTREAM_S3_SECURE and
+// SFSTREAM_S3_REGION. Or kafka://broker:port/topic: the topic from its start to its current
+// end, read_committed, decoded through the schema registry (-registry, else
+// SFSTREAM_SCHEMA_REGISTRY_URL, else port 8081 of the broker's host); events are joined with
+// the entities of the sysflow.entities topic of the same prefix, read first.
 package main
 
 import (

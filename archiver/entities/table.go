@@ -1,0 +1,308 @@
+package entities
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sfstream/sfstream/internal/sysflow"
+)
+
+// DefaultMaxVersions is the number of versions kept per entity when NewTable is given 0.
+const DefaultMaxVersions = 16
+
+// ErrBadKey marks an entity record whose Kafka key does not match the record.
+var ErrBadKey = errors.New("entity key does not match the record")
+
+// Order sorts the versions of one entity: by ts, then by state (REUP before CREATED before
+// MODIFIED, the preference of SysFlow readers for equal times), then by Kafka timestamp.
+type Order struct {
+	TS   int64
+	Rank int8
+	KTS  int64
+}
+
+// Less reports whether o sorts before p.
+func (o Order) Less(p Order) bool {
+	if o.TS != p.TS {
+		return o.TS < p.TS
+	}
+	if o.Rank != p.Rank {
+		return o.Rank < p.Rank
+	}
+	return o.KTS < p.KTS
+}
+
+// Version is one version of an entity.
+type Version struct {
+	// Rec is *sysflow.Process, *sysflow.File, *sysflow.Container or *sysflow.Header. It is
+	// shared and must not be modified.
+	Rec sysflow.Record
+	// Order places the version among the entity's others.
+	Order
+}
+
+// State returns the version's entity state, "" for containers and headers.
+func (v Version) State() sysflow.ObjectState {
+	switch r := v.Rec.(type) {
+	case *sysflow.Process:
+		return r.State
+	case *sysflow.File:
+		return r.State
+	}
+	return ""
+}
+
+func rank(s sysflow.ObjectState) int8 {
+	switch s {
+	case sysflow.StateCreated:
+		return 1
+	case sysflow.StateModified:
+		return 2
+	}
+	return 0
+}
+
+type procKey struct {
+	exporter string
+	oid      sysflow.OID
+}
+
+type fileKey struct {
+	exporter string
+	foid     sysflow.FOID
+}
+
+type contKey struct {
+	exporter, id string
+}
+
+// Table holds entity versions by identity. It is safe for concurrent use.
+type Table struct {
+	max int
+
+	mu      sync.RWMutex
+	procs   map[procKey][]Version
+	files   map[fileKey][]Version
+	conts   map[contKey][]Version
+	headers map[string][]Version
+}
+
+// NewTable returns an empty table keeping at most maxVersions versions per entity (0:
+// DefaultMaxVersions).
+func NewTable(maxVersions int) *Table {
+	if maxVersions <= 0 {
+		maxVersions = DefaultMaxVersions
+	}
+	return &Table{
+		max:     maxVersions,
+		procs:   map[procKey][]Version{},
+		files:   map[fileKey][]Version{},
+		conts:   map[contKey][]Version{},
+		headers: map[string][]Version{},
+	}
+}
+
+// Len returns the number of entities held.
+func (t *Table) Len() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.procs) + len(t.files) + len(t.conts) + len(t.headers)
+}
+
+// Add adds rec, read from sysflow.entities with Kafka key key and record timestamp kts (ms).
+// Records of other kinds (pods) are ignored. A key that does not match the record gives an
+// error wrapping ErrBadKey and changes nothing.
+func (t *Table) Add(key string, rec sysflow.Record, kts int64) error {
+	switch r := rec.(type) {
+	case *sysflow.Process:
+		exp, ok := strings.CutSuffix(key, "/P/"+r.OID.String())
+		if !ok {
+			return fmt.Errorf("add process %s: %w: %q", r.OID, ErrBadKey, key)
+		}
+		v := Version{Rec: r, Order: Order{TS: r.TS, Rank: rank(r.State), KTS: kts}}
+		t.mu.Lock()
+		t.procs[procKey{exp, r.OID}] = t.insert(t.procs[procKey{exp, r.OID}], v, false)
+		t.mu.Unlock()
+	case *sysflow.File:
+		exp, ok := strings.CutSuffix(key, "/F/"+r.OID.String())
+		if !ok {
+			return fmt.Errorf("add file %s: %w: %q", r.OID, ErrBadKey, key)
+		}
+		v := Version{Rec: r, Order: Order{TS: r.TS, Rank: rank(r.State), KTS: kts}}
+		t.mu.Lock()
+		t.files[fileKey{exp, r.OID}] = t.insert(t.files[fileKey{exp, r.OID}], v, false)
+		t.mu.Unlock()
+	case *sysflow.Container:
+		exp, ok := strings.CutSuffix(key, "/C/"+r.ID)
+		if !ok {
+			return fmt.Errorf("add container %s: %w: %q", r.ID, ErrBadKey, key)
+		}
+		v := Version{Rec: r, Order: Order{KTS: kts}}
+		t.mu.Lock()
+		t.conts[contKey{exp, r.ID}] = t.insert(t.conts[contKey{exp, r.ID}], v, true)
+		t.mu.Unlock()
+	case *sysflow.Header:
+		exp, ok := strings.CutSuffix(key, "/H")
+		if !ok {
+			return fmt.Errorf("add header: %w: %q", ErrBadKey, key)
+		}
+		v := Version{Rec: r, Order: Order{KTS: kts}}
+		t.mu.Lock()
+		t.headers[exp] = t.insert(t.headers[exp], v, true)
+		t.mu.Unlock()
+	}
+	return nil
+}
+
+// insert adds v to vs in order. Without timeless, a version with the same ts and state as one
+// held is a repeat and dropped; with it (containers, headers), a version equal to the one
+// before it is.
+func (t *Table) insert(vs []Version, v Version, timeless bool) []Version {
+	i, _ := slices.BinarySearchFunc(vs, v.Order, func(e Version, o Order) int {
+		switch {
+		case e.Order.Less(o):
+			return -1
+		case o.Less(e.Order):
+			return 1
+		}
+		return 0
+	})
+	if timeless {
+		if i > 0 && sameContent(vs[i-1].Rec, v.Rec) {
+			return vs
+		}
+	} else {
+		for _, e := range vs {
+			if e.TS == v.TS && e.Rank == v.Rank {
+				return vs
+			}
+		}
+	}
+	vs = slices.Insert(vs, i, v)
+	if len(vs) > t.max {
+		vs = slices.Delete(vs, 0, len(vs)-t.max)
+	}
+	return vs
+}
+
+func sameContent(a, b sysflow.Record) bool {
+	switch x := a.(type) {
+	case *sysflow.Container:
+		y, ok := b.(*sysflow.Container)
+		return ok && x.ID == y.ID && x.Name == y.Name && x.Image == y.Image && x.ImageID == y.ImageID &&
+			x.Type == y.Type && x.Privileged == y.Privileged && equalPtr(x.PodID, y.PodID)
+	case *sysflow.Header:
+		y, ok := b.(*sysflow.Header)
+		return ok && *x == *y
+	}
+	return false
+}
+
+func equalPtr(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// Remove deletes the entity with Kafka key key (a tombstone). Unknown keys are ignored.
+func (t *Table) Remove(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if i := strings.LastIndex(key, "/P/"); i >= 0 {
+		hpid, cts, ok := strings.Cut(key[i+3:], "/")
+		h, err1 := strconv.ParseInt(hpid, 10, 64)
+		c, err2 := strconv.ParseInt(cts, 10, 64)
+		if ok && err1 == nil && err2 == nil {
+			delete(t.procs, procKey{key[:i], sysflow.OID{CreateTS: c, HPID: h}})
+			return
+		}
+	}
+	if i := strings.LastIndex(key, "/F/"); i >= 0 {
+		if foid, err := sysflow.ParseFOID(key[i+3:]); err == nil {
+			delete(t.files, fileKey{key[:i], foid})
+			return
+		}
+	}
+	if exp, ok := strings.CutSuffix(key, "/H"); ok {
+		delete(t.headers, exp)
+	}
+	if i := strings.Index(key, "/C/"); i >= 0 {
+		delete(t.conts, contKey{key[:i], key[i+3:]})
+	}
+}
+
+// pick returns the version a record with SysFlow time ts and Kafka timestamp kts refers to:
+// among the versions written no later than kts (or all, when none was), the latest with ts at
+// most ts, else the earliest.
+func pick(vs []Version, ts, kts int64) (Version, bool) {
+	best, first := -1, -1
+	for i := range vs {
+		if vs[i].KTS > kts {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if vs[i].TS <= ts {
+			best = i
+		}
+	}
+	if first < 0 { // every version was written after the record: the log is out of order
+		for i := range vs {
+			if first < 0 {
+				first = i
+			}
+			if vs[i].TS <= ts {
+				best = i
+			}
+		}
+	}
+	switch {
+	case best >= 0:
+		return vs[best], true
+	case first >= 0:
+		return vs[first], true
+	}
+	return Version{}, false
+}
+
+// Process returns the version of process oid of exporter that a record with SysFlow time ts
+// and Kafka timestamp kts (ms) refers to.
+func (t *Table) Process(exporter string, oid sysflow.OID, ts, kts int64) (Version, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return pick(t.procs[procKey{exporter, oid}], ts, kts)
+}
+
+// File returns the version of file foid of exporter that a record with SysFlow time ts and
+// Kafka timestamp kts (ms) refers to.
+func (t *Table) File(exporter string, foid sysflow.FOID, ts, kts int64) (Version, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return pick(t.files[fileKey{exporter, foid}], ts, kts)
+}
+
+// Container returns the latest version of container id of exporter written no later than kts
+// (ms), else the earliest.
+func (t *Table) Container(exporter, id string, kts int64) (Version, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return pick(t.conts[contKey{exporter, id}], 0, kts)
+}
+
+// Header returns the latest header record of exporter written no later than kts (ms), else
+// the earliest.
+func (t *Table) Header(exporter string, kts int64) (*sysflow.Header, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	v, ok := pick(t.headers[exporter], 0, kts)
+	if !ok {
+		return nil, false
+	}
+	return v.Rec.(*sysflow.Header), true
+}

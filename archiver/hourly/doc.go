@@ -1,0 +1,29 @@
+// Package hourly writes the archive's objects: one self-contained SysFlow file per exporter,
+// UTC hour and sysflow.events partition (DESIGN.md, "Files and the archive"), and names them.
+//
+// A File is staged on local disk while its hour is open. It starts with the SFHeader (version
+// 5, the exporter, its IP, filename = the object name) and, before each event or flow, writes
+// the entities the record references that the file does not hold yet, in the reference
+// collector's order: containers, the process's ancestors oldest first, the process, then the
+// file(s). Entity versions come from an entities.Table: for a record with ts T, the latest
+// version with ts ≤ T among those written to Kafka before the record. A version is written
+// with its own state (CREATED, MODIFIED) when its ts falls inside the file's hour and as REUP
+// otherwise (REUP keeps ts); a version older than one the file already holds is not written
+// again, so a reader's view of an entity only moves forward.
+//
+// Invariants:
+//   - The bytes of a finished object are a pure function of its name, its records (with their
+//     offsets and Kafka timestamps) and the entity table's versions written before them: the
+//     Avro sync marker is derived from the name and the container metadata is sorted.
+//   - Every reference of a record resolves to an entity earlier in the same file, unless the
+//     table has no version of it (counted in Missing).
+//   - The container metadata carries, besides avro.codec and avro.schema, where the records
+//     came from: sfstream.topic, sfstream.partition, sfstream.offsets ("first-last" Kafka
+//     offsets) and sfstream.records; a restarted archiver reads them back to skip records
+//     already stored.
+//   - Object names: <prefix>/<exporter>/<YYYY-MM-DD>/<HH>/<exporter>.<YYYYMMDDHH>.p<N>.sf,
+//     late objects of the hour .p<N>.late.sf, .p<N>.late.2.sf, ...; the exporter is made safe
+//     for a path (characters outside [A-Za-z0-9._-] become '_').
+//
+// Metrics: none (the archive package counts what Files report).
+package hourly

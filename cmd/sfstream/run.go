@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sfstream/sfstream/archiver/archive"
+	"github.com/sfstream/sfstream/internal/codec"
+	"github.com/sfstream/sfstream/internal/kafka"
+	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/internal/service"
+	"github.com/sfstream/sfstream/internal/stack"
+	"github.com/sfstream/sfstream/processors/pipeline"
+	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/producer/sink"
+)
+
+type runOptions struct {
+	dataDir      string
+	kafkaPort    int
+	registryPort int
+	metricsAddr  string
+	exporter     string
+	replay       string
+	synthetic    bool
+	rate         float64
+	every        time.Duration
+	duration     time.Duration
+	partitions   int
+	logFormat    string
+	logLevel     string
+	s3           stack.ArchiveTarget
+	s3SecretFile string
+	drainTimeout time.Duration
+	refConfig    bool
+}
+
+func runFlags(f *service.Flags, o *runOptions) {
+	host, _ := os.Hostname()
+	f.StringVar(&o.dataDir, "data-dir", "data", "where the embedded Kafka, registry, staging and archive live")
+	f.IntVar(&o.kafkaPort, "kafka-port", stack.DefaultKafkaPort, "loopback port of the embedded Kafka (0: any)")
+	f.IntVar(&o.registryPort, "registry-port", stack.DefaultRegistryPort, "loopback port of the embedded schema registry (0: any)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz, /readyz (empty: off)")
+	f.StringVar(&o.exporter, "exporter-id", host, "this node's exporter id")
+	f.StringVar(&o.replay, "replay", "", "replay this .scap capture instead of capturing live")
+	f.BoolVar(&o.synthetic, "synthetic", false, "run the synthetic load generator instead of capturing live")
+	f.Float64Var(&o.rate, "rate", 2000, "events per second of the synthetic generator")
+	f.DurationVar(&o.every, "progress", 5*time.Second, "progress line interval")
+	f.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until Ctrl-C, or the end of a replay)")
+	f.IntVar(&o.partitions, "partitions", 3, "partitions of the topics created in the embedded Kafka")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.s3.Endpoint, "s3-endpoint", "", "archive to this S3 endpoint (host:port) instead of <data-dir>/archive")
+	f.StringVar(&o.s3.Bucket, "s3-bucket", "sfstream", "S3 bucket of the archive")
+	f.StringVar(&o.s3.Prefix, "s3-prefix", "", "object name prefix in the bucket")
+	f.StringVar(&o.s3.Region, "s3-region", "", "S3 region (default us-east-1)")
+	f.StringVar(&o.s3.AccessKey, "s3-access-key", "", "S3 access key")
+	f.StringVar(&o.s3.SecretKey, "s3-secret-key", "", "S3 secret key (prefer the environment or -s3-secret-key-file)")
+	f.StringVar(&o.s3SecretFile, "s3-secret-key-file", "", "file whose first line is the S3 secret key")
+	f.BoolVar(&o.s3.Secure, "s3-secure", true, "use TLS to S3")
+	f.DurationVar(&o.drainTimeout, "drain-timeout", time.Minute, "at shutdown, how long to wait for the processor and archiver to finish what was captured")
+	f.BoolVar(&o.refConfig, "reference-config", false, "build SysFlow with the reference collector's test settings (no process flows, all files, all reads)")
+}
+
+func runCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := service.NewFlags("sfstream run", "sfstream run [flags]: the whole pipeline in one process, state under --data-dir", stderr)
+	var o runOptions
+	runFlags(f, &o)
+	if err := f.Parse(args, getenv); err != nil {
+		return err
+	}
+	log, err := service.NewLogger(stderr, o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	if o.s3SecretFile != "" {
+		b, err := os.ReadFile(o.s3SecretFile)
+		if err != nil {
+			return fmt.Errorf("s3 secret key file: %w", err)
+		}
+		o.s3.SecretKey = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	}
+	dataDir, err := filepath.Abs(o.dataDir)
+	if err != nil {
+		return err
+	}
+	return runPipeline(ctx, o, dataDir, log, stdout)
+}
+
+func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Logger, stdout io.Writer) error {
+	sopts := []stack.Opt{stack.DataDir(dataDir), stack.KafkaPort(o.kafkaPort), stack.RegistryPort(o.registryPort), stack.Logger(log.With("component", "stack"))}
+	if o.s3.Endpoint != "" {
+		sopts = append(sopts, stack.Archive(o.s3))
+	}
+	st, err := stack.Start(ctx, sopts...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("stopping the embedded stack", "err", err)
+		}
+	}()
+	kcfg := kafka.Config{Brokers: st.Brokers(), Partitions: int32(o.partitions)}
+	if err := ensureTopics(ctx, kcfg, log); err != nil {
+		return err
+	}
+	reg := service.NewRegistry("sfstream")
+	serde, err := codec.New(srclient.CreateSchemaRegistryClient(st.RegistryURL()), codec.WithLogger(log), codec.WithMetrics(reg))
+	if err != nil {
+		return err
+	}
+	stCfg := state.DefaultConfig()
+	if o.refConfig {
+		stCfg = state.ReferenceTestConfig()
+	}
+	pcfg := kcfg
+	pcfg.ClientID = "sfstream-processor"
+	proc, err := pipeline.New(pipeline.Config{Kafka: pcfg, TransactionalID: "sfstream-run-processor", State: stCfg},
+		serde, reg, pipeline.WithLogger(log.With("component", "processor")), pipeline.WithKafkaOptions(kafka.WithMetrics(reg, "processor")))
+	if err != nil {
+		return err
+	}
+	acfg := kcfg
+	acfg.ClientID = "sfstream-archiver"
+	arch, err := archive.New(archive.Config{
+		Kafka: acfg, Target: st.Archive(), StagingDir: filepath.Join(dataDir, "staging"),
+		Grace: time.Minute, IdleTimeout: 30 * time.Second,
+	}, serde, reg, archive.WithLogger(log.With("component", "archiver")), archive.WithKafkaOptions(kafka.WithMetrics(reg, "archiver")))
+	if err != nil {
+		return err
+	}
+	src, label, err := pickSource(o, log.With("component", "producer"), reg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "sfstream: source: %s\n", label)
+	fmt.Fprintf(stdout, "sfstream: kafka %s, registry %s, archive %s\n", strings.Join(st.Brokers(), ","), st.RegistryURL(), st.Archive())
+	pcl := kcfg
+	pcl.ClientID = "sfstream-producer"
+	out, err := sink.New(ctx, pcl, serde, reg, log.With("component", "producer"), kafka.WithMetrics(reg, "producer"))
+	if err != nil {
+		return err
+	}
+
+	// Processor, archiver and the metrics server run until the producer has stopped and what
+	// it sent has been processed and archived.
+	bg, bgctx := errgroup.WithContext(context.Background())
+	procCtx, stopProc := context.WithCancel(bgctx)
+	archCtx, stopArch := context.WithCancel(bgctx)
+	defer stopProc()
+	defer stopArch()
+	bg.Go(func() error { return proc.Run(procCtx) })
+	bg.Go(func() error { return arch.Run(archCtx) })
+	if o.metricsAddr != "" {
+		srv := &service.Server{Addr: o.metricsAddr, Reg: reg, Log: log, Ready: func() bool { return proc.Ready() && arch.Ready() }}
+		if err := srv.Listen(); err != nil {
+			return err
+		}
+		bg.Go(func() error { return srv.Run(archCtx) })
+	}
+	prog := &progress{reg: reg, out: stdout, start: time.Now()}
+	ticker := time.NewTicker(o.every)
+	defer ticker.Stop()
+	go func() {
+		for {
+			select {
+			case <-ticker.C:
+				fmt.Fprintln(stdout, prog.line())
+			case <-archCtx.Done():
+				return
+			}
+		}
+	}()
+
+	// The producer runs until Ctrl-C, --duration, or the end of a replay.
+	pctx := ctx
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	var lastTS int64
+	srcErr := make(chan error, 1)
+	go func() {
+		srcErr <- src.Run(pctx, func(b raw.Batch) error {
+			if n := len(b.Events); n > 0 {
+				lastTS = max(lastTS, b.Events[n-1].TS)
+			}
+			return out.Send(bgctx, &b)
+		})
+	}()
+	var runErr error
+	select {
+	case err := <-srcErr:
+		if err != nil && pctx.Err() == nil {
+			runErr = fmt.Errorf("producer: %w", err)
+		}
+	case <-bgctx.Done():
+		<-srcErr
+	}
+	fmt.Fprintln(stdout, "sfstream: stopping: flushing open flows and hours")
+	// The capture ended for good: open flows are truncated (a replay sends its own end notice).
+	if o.replay == "" {
+		end := raw.Batch{Exporter: o.exporter, Events: []raw.Event{raw.NewEvent(raw.OpEnd, max(lastTS, time.Now().UnixNano()), 0)}}
+		if err := out.Send(bgctx, &end); err != nil {
+			runErr = errors.Join(runErr, err)
+		}
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
+	defer cancel()
+	if err := out.Close(dctx); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	if err := waitDrained(dctx, kcfg, kcfg.Topics().Raw, pipeline.DefaultGroup); err != nil {
+		log.Warn("processor did not finish the captured records", "err", err)
+	}
+	stopProc()
+	if err := arch.Drain(dctx); err != nil {
+		log.Warn("archiver did not store every hour", "err", err)
+	}
+	stopArch()
+	if err := bg.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		runErr = errors.Join(runErr, err)
+	}
+	fmt.Fprintln(stdout, prog.line())
+	fmt.Fprintf(stdout, "sfstream: stopped; archive in %s\n", st.Archive())
+	return runErr
+}
+
+func ensureTopics(ctx context.Context, cfg kafka.Config, log *slog.Logger) error {
+	cl, err := kafka.Dial(ctx, cfg, kafka.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return kafka.EnsureTopics(ctx, kadm.NewClient(cl), log, cfg.TopicSpecs()...)
+}
+
+// waitDrained waits until group has committed the end offset of every partition of topic (a
+// topic written without transactions: its end offset is its last record's plus one).
+func waitDrained(ctx context.Context, cfg kafka.Config, topic, group string) error {
+	cl, err := kafka.NewClient(cfg)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	for {
+		// Until the group has joined and committed, it does not exist: keep waiting.
+		behind, err := lag(ctx, adm, topic, group)
+		if err == nil && behind == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d records of %s not processed: %w", behind, topic, errors.Join(ctx.Err(), err))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// lag returns how many records of topic group has not committed.
+func lag(ctx context.Context, adm *kadm.Client, topic, group string) (int64, error) {
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return -1, err
+	}
+	committed, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		return -1, err
+	}
+	behind := int64(0)
+	ends.Each(func(o kadm.ListedOffset) {
+		at := int64(0)
+		if c, ok := committed.Lookup(topic, o.Partition); ok {
+			at = c.At
+		}
+		if o.Offset > at {
+			behind += o.Offset - at
+		}
+	})
+	return behind, nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfstream/sfstream/bpf"
+	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/loadtest/gen"
+	"github.com/sfstream/sfstream/producer/capture"
+	"github.com/sfstream/sfstream/producer/replay"
+)
+
+// source is where raw batches come from.
+type source interface {
+	Run(ctx context.Context, emit func(raw.Batch) error) error
+}
+
+// pickSource returns the source the flags and the machine allow, and a one-line label.
+// Live capture needs root and a kernel that accepts the programs; without them the synthetic
+// generator runs instead, and the label says why.
+func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (source, string, error) {
+	if o.replay != "" {
+		src, err := replay.Open(o.replay, replay.WithExporter(o.exporter))
+		if err != nil {
+			return nil, "", err
+		}
+		return src, "replay of " + o.replay, nil
+	}
+	why := ""
+	switch {
+	case o.synthetic:
+		why = "asked for with --synthetic"
+	case os.Geteuid() != 0:
+		why = "not root: live eBPF capture needs root (sudo make run)"
+	default:
+		probe, err := bpf.Open(bpf.Config{RingBufferBytes: 1 << 16})
+		if err != nil {
+			why = fmt.Sprintf("this kernel refused the eBPF programs (%v)", err)
+			break
+		}
+		if err := probe.Close(); err != nil {
+			return nil, "", err
+		}
+		c, err := capture.New(capture.Config{Exporter: o.exporter}, capture.WithLogger(log), capture.WithRegisterer(reg))
+		if err != nil {
+			return nil, "", err
+		}
+		return c, "live eBPF capture", nil
+	}
+	g, err := gen.New(gen.Config{Profile: gen.HTTPD, Exporter: o.exporter, Rate: o.rate, Pace: true, Processes: 20})
+	if err != nil {
+		return nil, "", err
+	}
+	return &synthetic{g: g}, "SYNTHETIC load generator (" + why + ")", nil
+}
+
+// synthetic adapts the load generator to a source.
+type synthetic struct{ g *gen.Generator }
+
+func (s *synthetic) Run(ctx context.Context, emit func(raw.Batch) error) error {
+	for {
+		b, err := s.g.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				for _, b := range s.g.Drain() {
+					if err := emit(*b); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			return err
+		}
+		if err := emit(*b); err != nil {
+			return err
+		}
+	}
+}
