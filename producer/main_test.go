@@ -13,8 +13,8 @@ import (
 
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/processors/pipeline"
 	"github.com/sfstream/sfstream/processors/state"
 )
