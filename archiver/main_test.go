@@ -159,7 +159,7 @@ func TestKill9SameObjects(t *testing.T) {
 
 	target := stack.ArchiveTarget{Dir: t.TempDir(), Prefix: "k9"}
 	staging := t.TempDir()
-	envv := append(os.Environ(),
+	envv := append(testkit.CleanEnv(),
 		"SFSTREAM_KAFKA_BROKERS="+strings.Join(env.Brokers, ","),
 		"SFSTREAM_SCHEMA_REGISTRY_URL="+env.RegistryURL,
 		"SFSTREAM_TOPIC_PREFIX="+kcfg.TopicPrefix,

@@ -96,7 +96,7 @@ func TestKill9ExactlyOnce(t *testing.T) {
 	if err := cl.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(),
+	env := append(testkit.CleanEnv(),
 		"SFSTREAM_KAFKA_BROKERS="+strings.Join(s.Brokers, ","),
 		"SFSTREAM_SCHEMA_REGISTRY_URL="+s.RegistryURL,
 		"SFSTREAM_TOPIC_PREFIX="+s.Prefix,

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sfstream/sfstream/internal/testkit"
 )
 
 func build(t *testing.T, pkg, name string) string {
@@ -67,6 +69,7 @@ func TestRunLiveCaptureAndArchive(t *testing.T) {
 	metrics := freePort(t)
 	cmd := exec.Command(sfstream, "run", "--data-dir", filepath.Join(dir, "data"), "--kafka-port", "0", "--registry-port", "0",
 		"--metrics-addr", fmt.Sprintf("127.0.0.1:%d", metrics), "--progress", "1s", "--log-level", "warn")
+	cmd.Env = testkit.CleanEnv() // the archive is the data dir's, whatever a local run exports
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

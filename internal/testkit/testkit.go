@@ -192,3 +192,16 @@ func (e *Env) Admin(t testing.TB) *kadm.Client {
 	t.Helper()
 	return kadm.NewClient(e.Client(t))
 }
+
+// CleanEnv returns the environment without SFSTREAM_* variables: for a test that starts a
+// binary and sets its configuration itself, so that the stack.env a local run exports (an S3
+// endpoint, say) does not leak into it.
+func CleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SFSTREAM_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

@@ -43,6 +43,7 @@ func TestSmallRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	profiled := 0
 	for _, pr := range rep.Profiles {
 		if pr.State.Events == 0 || pr.Produce.Events < cfg.Events || pr.Baseline.Events != pr.Produce.Events {
 			t.Errorf("%s: state %d, produced %d, baseline %d events", pr.Profile.Name, pr.State.Events, pr.Produce.Events, pr.Baseline.Events)
@@ -54,9 +55,13 @@ func TestSmallRun(t *testing.T) {
 		if pr.Output.Events == 0 || pr.Output.Entities == 0 || pr.Output.ArchiveErr != nil || pr.Output.Archive.Bytes == 0 {
 			t.Errorf("%s: output %d events, %d entities, archive %d bytes (%v)", pr.Profile.Name, pr.Output.Events, pr.Output.Entities, pr.Output.Archive.Bytes, pr.Output.ArchiveErr)
 		}
-		if pr.Hotspots == nil || len(pr.Hotspots.Stages) == 0 {
-			t.Errorf("%s: no cpu profile summary", pr.Profile.Name)
+		if pr.Hotspots != nil && len(pr.Hotspots.Stages) > 0 {
+			profiled++
 		}
+	}
+	// A short phase on a fast broker may take no CPU sample at 100 Hz; the longest may not.
+	if profiled == 0 {
+		t.Error("no profile has a cpu profile summary")
 	}
 	if len(rep.Scaling) != 2 || !rep.Scaling[1].Process.Complete || rep.Scaling[1].Process.Instances != 2 {
 		t.Errorf("scaling: %+v", rep.Scaling)
