@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sfstream/sfstream/internal/testkit"
 	"io"
 	"io/fs"
 	"os"
@@ -153,6 +154,7 @@ func Check(t testing.TB, objects map[string][]byte, prefix string) Result {
 			}
 			recs = append(recs, rec)
 		}
+		checkIndependently(t, name, objects[name], recs)
 		pd := parsed{exporter: m[1], hour: hourTime.Unix(), partition: int32(p), late: m[7] != "sf", recs: recs, meta: r.Metadata()}
 		all[name] = pd
 		for _, rec := range recs {
@@ -309,4 +311,28 @@ func Diff(got, want map[string]int) string {
 		}
 	}
 	return fmt.Sprintf("%d missing, %d duplicated, %d unexpected (got %d, want %d)", missing, dup, extra, Count(got), Count(want))
+}
+
+// checkIndependently reads an object with fastavro, an independent Avro implementation, and
+// requires the same records in the same order, header first.
+func checkIndependently(t testing.TB, name string, data []byte, ours []sysflow.Record) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "object.sf")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	theirs := testkit.Fastavro(t, path)
+	if len(theirs) != len(ours) {
+		t.Errorf("%s: fastavro reads %d records, sffile %d", name, len(theirs), len(ours))
+		return
+	}
+	for i, r := range theirs {
+		if r.Type != ours[i].Kind().FullName() {
+			t.Errorf("%s: record %d is %s to fastavro, %s to sffile", name, i, r.Type, ours[i].Kind().FullName())
+			return
+		}
+	}
+	if len(theirs) == 0 || theirs[0].Type != sysflow.KindHeader.FullName() {
+		t.Errorf("%s: fastavro does not read a header first", name)
+	}
 }
