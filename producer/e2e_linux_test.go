@@ -64,6 +64,18 @@ func helper(mode, arg string) int {
 		if err := syscall.Setuid(65534); err != nil {
 			return fail(err)
 		}
+	case "spin": // arg write(2) calls of one byte to /dev/null
+		n, _ := strconv.Atoi(arg)
+		f, err := os.OpenFile("/dev/null", os.O_WRONLY, 0)
+		if err != nil {
+			return fail(err)
+		}
+		b := []byte{0}
+		for i := 0; i < n; i++ {
+			if _, err := syscall.Write(int(f.Fd()), b); err != nil {
+				return fail(err)
+			}
+		}
 	case "wait": // a process older than the producer: waits for a line, then writes arg
 		line, _ := io.ReadAll(io.LimitReader(os.Stdin, 1))
 		if err := os.WriteFile(arg, line, 0o644); err != nil {
@@ -264,4 +276,74 @@ func TestLiveCaptureToKafka(t *testing.T) {
 	}
 	t.Logf("captured: file pid %d (%d bytes), net pid %d (:%d), setuid pid %d, sh %d -> %d, older %d; %s",
 		filePID, wrote, netPID, port, setuidPID, shPID, child, older.Process.Pid, strconv.Itoa(len(batches))+" processes")
+}
+
+// BenchmarkCaptureToKafka measures the whole producer, capture and produce: a child makes
+// b.N write(2) calls, and the events of that child that reach sysflow.raw on the embedded
+// broker are counted afterwards. events/s is the child's events per second of its run (the
+// child's own speed bounds it); loss% the share of its calls missing from the topic. The
+// broker runs in this process, so CPU per event is not reported here (see
+// producer/capture's BenchmarkPipeline for the capture side alone and sfbench for the sink).
+func BenchmarkCaptureToKafka(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("live capture needs root")
+	}
+	env := testkit.New(b)
+	vars := map[string]string{
+		"SFSTREAM_KAFKA_BROKERS": strings.Join(env.Brokers, ","), "SFSTREAM_SCHEMA_REGISTRY_URL": env.RegistryURL,
+		"SFSTREAM_TOPIC_PREFIX": env.Prefix, "SFSTREAM_METRICS_ADDR": "", "SFSTREAM_EXPORTER_ID": "bench", "SFSTREAM_LOG_LEVEL": "error",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard) }()
+	time.Sleep(2 * time.Second) // attach and snapshot
+	b.ResetTimer()
+	start := time.Now()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$", strconv.Itoa(b.N))
+	cmd.Env = append(testkit.CleanEnv(), helperEnv+"=spin")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("spin: %v: %s", err, out)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	time.Sleep(time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	kcfg := kafka.Config{Brokers: env.Brokers, TopicPrefix: env.Prefix}
+	serde, err := codec.New(srclient.CreateSchemaRegistryClient(env.RegistryURL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl, err := kafka.NewClient(kcfg, kafka.WithKgoOpts(kgo.ConsumeTopics(kcfg.Topics().Raw),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	pid := int64(cmd.Process.Pid)
+	var got int
+	for idle := 0; idle < 3; {
+		pctx, pcancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		fs := cl.PollFetches(pctx)
+		pcancel()
+		if fs.NumRecords() == 0 {
+			idle++
+			continue
+		}
+		idle = 0
+		fs.EachRecord(func(r *kgo.Record) {
+			var bt raw.Batch
+			if err := serde.DecodeRaw(context.Background(), r.Value, &bt); err == nil && bt.HPID == pid {
+				for _, e := range bt.Events {
+					if e.Op == raw.OpWrite {
+						got++
+					}
+				}
+			}
+		})
+	}
+	b.ReportMetric(float64(got)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(100*float64(b.N-min(got, b.N))/float64(b.N), "loss%")
 }

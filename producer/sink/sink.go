@@ -138,7 +138,10 @@ func (s *Sink) Send(ctx context.Context, b *raw.Batch) error {
 
 func (s *Sink) produce(ctx context.Context, r *kgo.Record, events float64) {
 	size := float64(len(r.Value))
-	s.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+	// A record is failed if its context ends before it is sent: a shutdown must not fail
+	// what was already handed over, so only the caller's values are kept. Flush and Close
+	// bound the wait.
+	s.cl.Produce(context.WithoutCancel(ctx), r, func(_ *kgo.Record, err error) {
 		if err != nil {
 			s.failed.Inc()
 			s.mu.Lock()
