@@ -103,3 +103,35 @@ func TestS3WrongCredentialsIsAClearError(t *testing.T) {
 	}
 	t.Logf("error: %v", err)
 }
+
+// S3 stopped for a minute mid-stream, after some objects were stored: the archiver retries,
+// keeps the rest staged, and once S3 is back the archive holds every event exactly once.
+func TestS3StoppedMidStream(t *testing.T) {
+	env := testkit.New(t)
+	kcfg, serde, want := pipelineEvents(t, env)
+	s3 := archivetest.NewS3(t, "midstream", "sfstream", "sfstream-secret")
+	s3.Start(t)
+	target := s3.Target
+	target.Prefix = "midstream"
+	r := start(t, config(t, kcfg, target), serde)
+	waitFor(t, 30*time.Second, "a first object stored", func() bool {
+		return archivetest.Metric(t, r.reg, "sfstream_archiver_files_written_total") >= 1
+	})
+	s3.Stop()
+	stored := archivetest.Metric(t, r.reg, "sfstream_archiver_files_written_total")
+	outage := time.Minute
+	time.Sleep(outage)
+	failures := archivetest.MetricLabel(t, r.reg, "sfstream_archiver_upload_failures_total", "reason", "network")
+	s3.Start(t)
+	waitFor(t, 60*time.Second, "every event stored once S3 is back", func() bool {
+		return archivetest.Metric(t, r.reg, "sfstream_archiver_records_written_total") >= float64(archivetest.Count(want))
+	})
+	if err := r.stop(); err != nil {
+		t.Fatalf("archiver: %v", err)
+	}
+	t.Logf("%v objects stored before S3 stopped for %s; %v failed attempts meanwhile", stored, outage, failures)
+	if failures == 0 && archivetest.Metric(t, r.reg, "sfstream_archiver_files_written_total") > stored {
+		t.Errorf("objects were stored after the outage without any failed attempt during it")
+	}
+	verify(t, target, want)
+}
