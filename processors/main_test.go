@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -207,4 +208,149 @@ func readEvents(t *testing.T, kcfg kafka.Config, serde *codec.Serde, want int, w
 		}
 	}
 	return c
+}
+
+// setupRaw creates the topics under prefix and produces batches to its raw topic.
+func setupRaw(t *testing.T, s *testkit.Env, prefix string, batches []*raw.Batch) (kafka.Config, *codec.Serde) {
+	t.Helper()
+	ctx := context.Background()
+	kcfg := kafka.Config{Brokers: s.Brokers, Partitions: 6, TopicPrefix: prefix}
+	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kafka.NewClient(kcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), nil, kcfg.TopicSpecs()...); err != nil {
+		t.Fatal(err)
+	}
+	id, err := serde.RegisterRaw(ctx, kcfg.Topics().Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		v, err := serde.AppendRaw(nil, id, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.Produce(ctx, &kgo.Record{Topic: kcfg.Topics().Raw, Key: raw.Key(b.Exporter, b.HPID, b.CreateTS), Value: v}, nil)
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return kcfg, serde
+}
+
+// multiset reads sysflow.events (read_committed) until want records or wait, lingers for
+// duplicates, and returns the records' renderings with their counts.
+func multiset(t *testing.T, kcfg kafka.Config, serde *codec.Serde, want int, wait time.Duration) map[string]int {
+	t.Helper()
+	cl, err := kafka.NewClient(kcfg, kafka.WithKgoOpts(kgo.ConsumeTopics(kcfg.Topics().Events),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	out, n := map[string]int{}, 0
+	deadline, linger := time.Now().Add(wait), time.Time{}
+	for time.Now().Before(deadline) && (linger.IsZero() || time.Now().Before(linger)) {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			rec, err := serde.DecodeSysFlow(context.Background(), r.Value)
+			if err != nil {
+				t.Errorf("decode: %v", err)
+				return
+			}
+			out[fmt.Sprintf("%s %+v", rec.Kind(), rec)]++
+			n++
+		})
+		cancel()
+		if n >= want && linger.IsZero() {
+			linger = time.Now().Add(2 * time.Second)
+		}
+	}
+	return out
+}
+
+// The same raw stream processed by one instance, and by three instances of which one is
+// killed (SIGKILL) mid-stream while a fourth joins, gives the same multiset of SysFlow
+// records: nothing lost, nothing duplicated.
+func TestScaleOutWithKillSameRecords(t *testing.T) {
+	bin := buildBinary(t)
+	s := testkit.New(t)
+	batches := workload(600)
+	want := countEvents(t, batches).total
+	start := func(kcfg kafka.Config, name string) *exec.Cmd {
+		cmd := exec.Command(bin)
+		cmd.Env = append(testkit.CleanEnv(),
+			"SFSTREAM_KAFKA_BROKERS="+strings.Join(s.Brokers, ","), "SFSTREAM_SCHEMA_REGISTRY_URL="+s.RegistryURL,
+			"SFSTREAM_TOPIC_PREFIX="+kcfg.TopicPrefix, "SFSTREAM_GROUP="+kcfg.TopicPrefix+"processors",
+			"SFSTREAM_TRANSACTIONAL_ID="+kcfg.TopicPrefix+name, "SFSTREAM_SESSION_TIMEOUT=6s",
+			"SFSTREAM_MAX_POLL_RECORDS=7", "SFSTREAM_PARTITIONS=6",
+			"SFSTREAM_PROC_FLOW=false", "SFSTREAM_FILE_ONLY=false", "SFSTREAM_FILE_READ_MODE=0",
+			"SFSTREAM_METRICS_ADDR=", "SFSTREAM_LOG_LEVEL=error")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	stop := func(cmds ...*exec.Cmd) {
+		for _, c := range cmds {
+			c.Process.Signal(syscall.SIGTERM)
+			c.Wait()
+		}
+	}
+
+	oneCfg, serde := setupRaw(t, s, s.Prefix+"one.", batches)
+	one := start(oneCfg, "p1")
+	single := multiset(t, oneCfg, serde, want, 60*time.Second)
+	stop(one)
+
+	threeCfg, serde := setupRaw(t, s, s.Prefix+"three.", batches)
+	a, b, c := start(threeCfg, "p1"), start(threeCfg, "p2"), start(threeCfg, "p3")
+	// Kill one instance as soon as output starts flowing: mid-stream.
+	adm, err := kafka.NewClient(threeCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var atKill int64
+	for deadline := time.Now().Add(60 * time.Second); atKill < 50 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ends, err := kadm.NewClient(adm).ListEndOffsets(context.Background(), threeCfg.Topics().Events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		atKill = 0
+		ends.Each(func(o kadm.ListedOffset) { atKill += o.Offset })
+	}
+	adm.Close()
+	t.Logf("at the kill, sysflow.events holds %d offsets (records and transaction markers) of %d records expected", atKill, want)
+	b.Process.Signal(syscall.SIGKILL)
+	b.Wait()
+	d := start(threeCfg, "p4")
+	scaled := multiset(t, threeCfg, serde, want, 90*time.Second)
+	stop(a, c, d)
+
+	count := func(m map[string]int) (n int) {
+		for _, v := range m {
+			n += v
+		}
+		return n
+	}
+	t.Logf("one instance: %d records; three with a kill and a join: %d; expected %d", count(single), count(scaled), want)
+	if count(single) != want {
+		t.Errorf("one instance wrote %d event records, want %d", count(single), want)
+	}
+	for k, n := range single {
+		if scaled[k] != n {
+			t.Errorf("record written %d times by three instances, %d by one: %.150s", scaled[k], n, k)
+		}
+	}
+	for k, n := range scaled {
+		if _, ok := single[k]; !ok {
+			t.Errorf("record written %d times by three instances, never by one: %.150s", n, k)
+		}
+	}
 }
