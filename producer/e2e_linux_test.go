@@ -21,7 +21,10 @@ import (
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
+	"github.com/sfstream/sfstream/processors/pipeline"
+	"github.com/sfstream/sfstream/processors/state"
 )
 
 // The workload runs in a child process (this test binary again), because the producer never
@@ -276,6 +279,61 @@ func TestLiveCaptureToKafka(t *testing.T) {
 	}
 	t.Logf("captured: file pid %d (%d bytes), net pid %d (:%d), setuid pid %d, sh %d -> %d, older %d; %s",
 		filePID, wrote, netPID, port, setuidPID, shPID, child, older.Process.Pid, strconv.Itoa(len(batches))+" processes")
+
+	// The same workload through a processor: its flows, events and entities on sysflow.events
+	// and sysflow.entities.
+	proc, err := pipeline.New(pipeline.Config{Kafka: kcfg, Group: env.Prefix + "processors", TransactionalID: env.Prefix + "p",
+		State: state.ReferenceTestConfig(), RestoreIdle: 100 * time.Millisecond}, serde, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx, pcancel := context.WithCancel(context.Background())
+	pdone := make(chan error, 1)
+	go func() { pdone <- proc.Run(pctx) }()
+	defer func() {
+		pcancel()
+		if err := <-pdone; err != nil {
+			t.Errorf("processor: %v", err)
+		}
+	}()
+	out, err := kafka.NewClient(kcfg, kafka.WithKgoOpts(kgo.ConsumeTopics(kcfg.Topics().Events, kcfg.Topics().Entities),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	type seen struct{ fileFlow, rename, netFlow, setuid, clone, exec, exit, childEntity bool }
+	var got seen
+	targetFOID := sysflow.NewFOID("", target)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && got != (seen{true, true, true, true, true, true, true, true}); {
+		fctx, fcancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		out.PollFetches(fctx).EachRecord(func(r *kgo.Record) {
+			rec, err := serde.DecodeSysFlow(context.Background(), r.Value)
+			if err != nil {
+				t.Errorf("decode: %v", err)
+				return
+			}
+			switch x := rec.(type) {
+			case *sysflow.FileFlow:
+				got.fileFlow = got.fileFlow || (x.ProcOID.HPID == int64(filePID) && x.FileOID == targetFOID && x.NumWSendBytes >= fileBytes)
+			case *sysflow.FileEvent:
+				got.rename = got.rename || (x.ProcOID.HPID == int64(filePID) && x.OpFlags&int32(sysflow.OpRename) != 0 && x.FileOID == targetFOID)
+			case *sysflow.NetworkFlow:
+				got.netFlow = got.netFlow || (x.ProcOID.HPID == int64(netPID) && int(x.DPort) == port && x.NumWSendBytes >= netBytes)
+			case *sysflow.ProcessEvent:
+				got.setuid = got.setuid || (x.ProcOID.HPID == int64(setuidPID) && x.OpFlags == int32(sysflow.OpSetUID) && x.Ret == 0)
+				got.clone = got.clone || (x.ProcOID.HPID == int64(shPID) && x.OpFlags == int32(sysflow.OpClone) && x.Ret == int32(child))
+				got.exec = got.exec || (x.ProcOID.HPID == child && x.OpFlags == int32(sysflow.OpExec))
+				got.exit = got.exit || (x.ProcOID.HPID == child && x.OpFlags == int32(sysflow.OpExit))
+			case *sysflow.Process:
+				got.childEntity = got.childEntity || (x.OID.HPID == child && strings.HasSuffix(x.Exe, "true"))
+			}
+		})
+		fcancel()
+	}
+	if got != (seen{true, true, true, true, true, true, true, true}) {
+		t.Errorf("SysFlow of the workload: %+v (every field should be true)", got)
+	}
 }
 
 // BenchmarkCaptureToKafka measures the whole producer, capture and produce: a child makes
