@@ -104,7 +104,7 @@ func TestKill9ExactlyOnce(t *testing.T) {
 		"SFSTREAM_TRANSACTIONAL_ID="+s.Prefix+"processor",
 		"SFSTREAM_INSTANCE_ID="+s.Prefix+"processor",
 		"SFSTREAM_GROUP="+s.Prefix+"processors",
-		"SFSTREAM_MAX_POLL_RECORDS=13",
+		"SFSTREAM_MAX_POLL_RECORDS=40",
 		"SFSTREAM_PROC_FLOW=false", "SFSTREAM_FILE_ONLY=false", "SFSTREAM_FILE_READ_MODE=0",
 		"SFSTREAM_METRICS_ADDR=127.0.0.1:0",
 		"SFSTREAM_LOG_LEVEL=warn",
@@ -135,7 +135,7 @@ func TestKill9ExactlyOnce(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	got := readEvents(t, kcfg, serde, want.total, 60*time.Second)
+	got := readEvents(t, kcfg, serde, want.total, 150*time.Second)
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("processor did not exit cleanly on SIGTERM: %v\n%s", err, stderr.String())
@@ -289,7 +289,7 @@ func TestScaleOutWithKillSameRecords(t *testing.T) {
 			"SFSTREAM_KAFKA_BROKERS="+strings.Join(s.Brokers, ","), "SFSTREAM_SCHEMA_REGISTRY_URL="+s.RegistryURL,
 			"SFSTREAM_TOPIC_PREFIX="+kcfg.TopicPrefix, "SFSTREAM_GROUP="+kcfg.TopicPrefix+"processors",
 			"SFSTREAM_TRANSACTIONAL_ID="+kcfg.TopicPrefix+name, "SFSTREAM_SESSION_TIMEOUT=6s",
-			"SFSTREAM_MAX_POLL_RECORDS=7", "SFSTREAM_PARTITIONS=6",
+			"SFSTREAM_MAX_POLL_RECORDS=40", "SFSTREAM_PARTITIONS=6",
 			"SFSTREAM_PROC_FLOW=false", "SFSTREAM_FILE_ONLY=false", "SFSTREAM_FILE_READ_MODE=0",
 			"SFSTREAM_METRICS_ADDR=", "SFSTREAM_LOG_LEVEL=error")
 		if err := cmd.Start(); err != nil {
@@ -306,7 +306,7 @@ func TestScaleOutWithKillSameRecords(t *testing.T) {
 
 	oneCfg, serde := setupRaw(t, s, s.Prefix+"one.", batches)
 	one := start(oneCfg, "p1")
-	single := multiset(t, oneCfg, serde, want, 60*time.Second)
+	single := multiset(t, oneCfg, serde, want, 150*time.Second)
 	stop(one)
 
 	threeCfg, serde := setupRaw(t, s, s.Prefix+"three.", batches)
@@ -330,7 +330,7 @@ func TestScaleOutWithKillSameRecords(t *testing.T) {
 	b.Process.Signal(syscall.SIGKILL)
 	b.Wait()
 	d := start(threeCfg, "p4")
-	scaled := multiset(t, threeCfg, serde, want, 90*time.Second)
+	scaled := multiset(t, threeCfg, serde, want, 150*time.Second)
 	stop(a, c, d)
 
 	count := func(m map[string]int) (n int) {
