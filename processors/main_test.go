@@ -66,37 +66,10 @@ func TestBadConfigIsAClearError(t *testing.T) {
 // sequence of SysFlow events is exactly what one uninterrupted run produces.
 func TestKill9ExactlyOnce(t *testing.T) {
 	bin := buildBinary(t)
-	ctx := context.Background()
 	s := testkit.New(t)
-	kcfg := kafka.Config{Brokers: s.Brokers, Partitions: 3, TopicPrefix: s.Prefix}
-	serde, err := codec.New(srclient.CreateSchemaRegistryClient(s.RegistryURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := kafka.NewClient(kcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), nil, kcfg.TopicSpecs()...); err != nil {
-		t.Fatal(err)
-	}
 	batches := workload(200)
 	want := countEvents(t, batches)
-	rawID, err := serde.RegisterRaw(ctx, kcfg.Topics().Raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range batches {
-		v, err := serde.AppendRaw(nil, rawID, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl.Produce(ctx, &kgo.Record{Topic: kcfg.Topics().Raw, Key: raw.Key(b.Exporter, b.HPID, b.CreateTS), Value: v}, nil)
-	}
-	if err := cl.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	kcfg, serde := setupRaw(t, s, s.Prefix, batches)
 	env := append(testkit.CleanEnv(),
 		"SFSTREAM_KAFKA_BROKERS="+strings.Join(s.Brokers, ","),
 		"SFSTREAM_SCHEMA_REGISTRY_URL="+s.RegistryURL,
