@@ -264,7 +264,7 @@ func TestScaleOutWithKillSameRecords(t *testing.T) {
 			"SFSTREAM_TRANSACTIONAL_ID="+kcfg.TopicPrefix+name, "SFSTREAM_SESSION_TIMEOUT=6s",
 			"SFSTREAM_MAX_POLL_RECORDS=40", "SFSTREAM_PARTITIONS=6",
 			"SFSTREAM_PROC_FLOW=false", "SFSTREAM_FILE_ONLY=false", "SFSTREAM_FILE_READ_MODE=0",
-			"SFSTREAM_METRICS_ADDR=", "SFSTREAM_LOG_LEVEL=error")
+			"SFSTREAM_METRICS_ADDR=127.0.0.1:0", "SFSTREAM_LOG_LEVEL=error")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +273,9 @@ func TestScaleOutWithKillSameRecords(t *testing.T) {
 	stop := func(cmds ...*exec.Cmd) {
 		for _, c := range cmds {
 			c.Process.Signal(syscall.SIGTERM)
-			c.Wait()
+			if err := c.Wait(); err != nil {
+				t.Errorf("processor %v did not run and stop cleanly: %v", c.Env[len(c.Env)-9], err)
+			}
 		}
 	}
 

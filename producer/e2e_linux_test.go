@@ -124,7 +124,7 @@ func TestLiveCaptureToKafka(t *testing.T) {
 
 	vars := map[string]string{
 		"SFSTREAM_KAFKA_BROKERS": strings.Join(env.Brokers, ","), "SFSTREAM_SCHEMA_REGISTRY_URL": env.RegistryURL,
-		"SFSTREAM_TOPIC_PREFIX": env.Prefix, "SFSTREAM_METRICS_ADDR": "", "SFSTREAM_EXPORTER_ID": "e2e", "SFSTREAM_LOG_LEVEL": "warn",
+		"SFSTREAM_TOPIC_PREFIX": env.Prefix, "SFSTREAM_METRICS_ADDR": "127.0.0.1:0", "SFSTREAM_EXPORTER_ID": "e2e", "SFSTREAM_LOG_LEVEL": "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -349,7 +349,7 @@ func BenchmarkCaptureToKafka(b *testing.B) {
 	env := testkit.New(b)
 	vars := map[string]string{
 		"SFSTREAM_KAFKA_BROKERS": strings.Join(env.Brokers, ","), "SFSTREAM_SCHEMA_REGISTRY_URL": env.RegistryURL,
-		"SFSTREAM_TOPIC_PREFIX": env.Prefix, "SFSTREAM_METRICS_ADDR": "", "SFSTREAM_EXPORTER_ID": "bench", "SFSTREAM_LOG_LEVEL": "error",
+		"SFSTREAM_TOPIC_PREFIX": env.Prefix, "SFSTREAM_METRICS_ADDR": "127.0.0.1:0", "SFSTREAM_EXPORTER_ID": "bench", "SFSTREAM_LOG_LEVEL": "error",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

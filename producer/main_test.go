@@ -42,7 +42,7 @@ func TestReplayThroughProcessor(t *testing.T) {
 		"SFSTREAM_KAFKA_BROKERS":       strings.Join(s.Brokers, ","),
 		"SFSTREAM_SCHEMA_REGISTRY_URL": s.RegistryURL,
 		"SFSTREAM_TOPIC_PREFIX":        s.Prefix,
-		"SFSTREAM_METRICS_ADDR":        "",
+		"SFSTREAM_METRICS_ADDR":        "127.0.0.1:0",
 		"SFSTREAM_EXPORTER_ID":         "tests",
 		"SFSTREAM_LOG_LEVEL":           "warn",
 	}

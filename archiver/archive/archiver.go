@@ -75,6 +75,7 @@ type Archiver struct {
 	done chan *upload
 
 	ready      atomic.Bool
+	joined     atomic.Bool // partitions were assigned at least once (what Drain waits for)
 	waitWarned time.Time
 
 	pollMu     sync.Mutex
@@ -324,6 +325,7 @@ func (a *Archiver) assigned(ctx context.Context, cl *kgo.Client, assigned map[st
 	if len(ps) == 0 {
 		return
 	}
+	defer a.joined.Store(true)
 	committed, err := a.fetchCommitted(ctx, cl)
 	if err != nil {
 		a.log.Warn("committed offsets unavailable; every hour is checked against the archive", logKeyErr, err)

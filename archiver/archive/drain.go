@@ -22,12 +22,14 @@ type drainReq struct {
 	done    chan error
 }
 
-// Drain is for a stream that has ended (sfstream run, tests): once the partitions this
-// instance owns are read to the end offsets they have now, it closes every open hour, stores
-// everything closed and commits. The archiver keeps running; records that come later for a
+// Drain is for a stream that has ended (sfstream run, tests): once this instance has been
+// assigned partitions and they are read to the end offsets they have now, it closes every open
+// hour, stores everything closed and commits. The archiver keeps running; records that come later for a
 // closed hour go to late objects. Drain returns when done, or with the error of ctx.
 func (a *Archiver) Drain(ctx context.Context) error {
-	for !a.Ready() {
+	// Until the group has assigned partitions, "every owned partition is read to its end"
+	// would hold vacuously.
+	for !a.Ready() || !a.joined.Load() {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("drain archiver: %w", ctx.Err())
