@@ -54,7 +54,7 @@ type Stats struct {
 	Batches   int // batches emitted
 	Unpaired  int // exits that needed a parameter of their missing enter event (left unknown)
 	Snapshots int // snapshot records emitted
-	Invalid   int // events skipped for impossible values (a timestamp beyond int64 ns)
+	Invalid   int // events skipped for impossible values (a timestamp beyond int64 ns, a negative pid)
 }
 
 // Source replays one .scap capture as raw batches. It is not safe for concurrent use, and
@@ -352,6 +352,12 @@ type batcher struct {
 }
 
 func (b *batcher) add(hpid, createTS int64, ev raw.Event) error {
+	if !plausible(hpid, createTS, &ev) {
+		// A corrupt capture can carry ids or times no kernel gives (negative pids, times past
+		// 2262): such events are dropped and counted, never sent.
+		b.stats.Invalid++
+		return nil
+	}
 	if n := len(b.cur.Events); n > 0 && (n >= b.size || b.cur.HPID != hpid || b.cur.CreateTS != createTS) {
 		if err := b.flush(); err != nil {
 			return err
@@ -362,6 +368,15 @@ func (b *batcher) add(hpid, createTS int64, ev raw.Event) error {
 	}
 	b.cur.Events = append(b.cur.Events, ev)
 	return nil
+}
+
+// plausible reports whether an event can be a raw record: non-negative ids and times, and a
+// process unless it is a drop or end notice.
+func plausible(hpid, createTS int64, ev *raw.Event) bool {
+	if hpid < 0 || createTS < 0 || ev.TS < 0 || ev.TID < 0 {
+		return false
+	}
+	return hpid > 0 || ev.Op == raw.OpDrop || ev.Op == raw.OpEnd
 }
 
 func (b *batcher) flush() error {
