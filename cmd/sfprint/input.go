@@ -109,9 +109,15 @@ func printFile(ctx context.Context, path string, entities bool, p printer) (err 
 		}
 		return fmt.Errorf("read %s: %w", path, err)
 	}
+	return printRecords(ctx, path, r, entities, p)
+}
+
+// printRecords prints the records of an opened SysFlow file, flattened, stopping at the first
+// unreadable one (what was read before it is printed). name is the file in messages.
+func printRecords(ctx context.Context, name string, r *sffile.Reader, entities bool, p printer) error {
 	has, err := parseSchemaFields(r.Schema())
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return fmt.Errorf("read %s: %w", name, err)
 	}
 	opts := []sysflow.FlattenOption{sysflow.WithResetOnHeader()}
 	if entities {
@@ -131,7 +137,7 @@ func printFile(ctx context.Context, path string, entities bool, p printer) (err 
 			break
 		}
 		if rerr != nil {
-			readErr := fmt.Errorf("read %s: stopped after %d records: %w", path, r.Records(), rerr)
+			readErr := fmt.Errorf("read %s: stopped after %d records: %w", name, r.Records(), rerr)
 			if err := p.endFile(); err != nil {
 				return errors.Join(readErr, outputError{err})
 			}

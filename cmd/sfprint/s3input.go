@@ -14,7 +14,6 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
 )
 
 // printRemote prints an s3:// or kafka:// path.
@@ -122,46 +121,5 @@ func printStream(ctx context.Context, name string, r io.Reader, entities bool, p
 		}
 		return fmt.Errorf("read %s: %w", name, err)
 	}
-	has, err := parseSchemaFields(rd.Schema())
-	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	opts := []sysflow.FlattenOption{sysflow.WithResetOnHeader()}
-	if entities {
-		opts = append(opts, sysflow.WithEntities())
-	}
-	fl := sysflow.NewFlattener(opts...)
-	if err := p.beginFile(); err != nil {
-		return outputError{err}
-	}
-	idx := 0
-	for {
-		if idx%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		rec, rerr := rd.Next()
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		if rerr != nil {
-			readErr := fmt.Errorf("read %s: stopped after %d records: %w", name, rd.Records(), rerr)
-			if err := p.endFile(); err != nil {
-				return errors.Join(readErr, outputError{err})
-			}
-			return readErr
-		}
-		flat, ok := fl.Add(rec)
-		if !ok {
-			continue
-		}
-		row := newRecord(flat, idx, has)
-		idx++
-		if err := p.write(&row); err != nil {
-			return outputError{err}
-		}
-	}
-	if err := p.endFile(); err != nil {
-		return outputError{err}
-	}
-	return nil
+	return printRecords(ctx, name, rd, entities, p)
 }
