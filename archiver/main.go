@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sfstream/sfstream/archiver/archive"
@@ -116,13 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	cl, err := kafka.Dial(ctx, cfg.Kafka, kafka.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	err = kafka.EnsureTopics(ctx, kadm.NewClient(cl), log, cfg.Kafka.TopicSpecs()...)
-	cl.Close()
-	if err != nil {
+	if err := kafka.Prepare(ctx, cfg.Kafka, log); err != nil {
 		return err
 	}
 	arch, err := archive.New(cfg, serde, reg, archive.WithLogger(log),

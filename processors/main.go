@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sfstream/sfstream/internal/codec"
@@ -80,13 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	// Topics are created when missing, once a broker answers.
-	cl, err := kafka.Dial(ctx, cfg.Kafka, kafka.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	err = kafka.EnsureTopics(ctx, kadm.NewClient(cl), log, cfg.Kafka.TopicSpecs()...)
-	cl.Close()
-	if err != nil {
+	if err := kafka.Prepare(ctx, cfg.Kafka, log); err != nil {
 		return err
 	}
 	proc, err := pipeline.New(cfg, serde, reg, pipeline.WithLogger(log),

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sfstream/sfstream/internal/codec"
@@ -97,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	if err := ensureTopics(ctx, common.Kafka, log); err != nil {
+	if err := kafka.Prepare(ctx, common.Kafka, log); err != nil {
 		return err
 	}
 	out, err := sink.New(ctx, common.Kafka, serde, reg, log, kafka.WithLogger(log), kafka.WithMetrics(reg, "producer"))
@@ -170,13 +169,4 @@ func newSource(o options, log *slog.Logger, reg prometheus.Registerer) (Source, 
 		Exporter: o.exporter, RingBufferBytes: o.ringBytes, QueueEvents: o.queueEvents,
 		ExcludePIDs: pids, ExcludeComms: o.excludeComms,
 	}, capture.WithLogger(log), capture.WithRegisterer(reg))
-}
-
-func ensureTopics(ctx context.Context, cfg kafka.Config, log *slog.Logger) error {
-	cl, err := kafka.Dial(ctx, cfg, kafka.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	return kafka.EnsureTopics(ctx, kadm.NewClient(cl), log, cfg.TopicSpecs()...)
 }

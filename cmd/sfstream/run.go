@@ -113,7 +113,7 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 		}
 	}()
 	kcfg := kafka.Config{Brokers: st.Brokers(), Partitions: int32(o.partitions)}
-	if err := ensureTopics(ctx, kcfg, log); err != nil {
+	if err := kafka.Prepare(ctx, kcfg, log); err != nil {
 		return err
 	}
 	reg := service.NewRegistry("sfstream")
@@ -237,15 +237,6 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	fmt.Fprintln(stdout, prog.line())
 	fmt.Fprintf(stdout, "sfstream: stopped; archive in %s\n", st.Archive())
 	return runErr
-}
-
-func ensureTopics(ctx context.Context, cfg kafka.Config, log *slog.Logger) error {
-	cl, err := kafka.Dial(ctx, cfg, kafka.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	return kafka.EnsureTopics(ctx, kadm.NewClient(cl), log, cfg.TopicSpecs()...)
 }
 
 // waitDrained waits until group has committed the end offset of every partition of topic (a

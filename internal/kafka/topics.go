@@ -109,3 +109,14 @@ func EnsureTopics(ctx context.Context, adm *kadm.Client, log *slog.Logger, specs
 	}
 	return nil
 }
+
+// Prepare waits for a broker (Dial, retrying until ctx ends) and creates sfstream's topics
+// that are missing, with cfg's settings: what every service does at start.
+func Prepare(ctx context.Context, cfg Config, log *slog.Logger) error {
+	cl, err := Dial(ctx, cfg, WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return EnsureTopics(ctx, kadm.NewClient(cl), log, cfg.TopicSpecs()...)
+}
