@@ -39,7 +39,6 @@ type procState struct {
 	OID       sysflow.OID
 	Seq       uint64
 	Entity    sysflow.Process
-	Emitted   bool
 	Touched   bool
 	Container *raw.Container
 	Cwd       string
@@ -101,7 +100,7 @@ func arrTuple(a [4]int32) tuple { return tuple{a[0], a[1], a[2], a[3]} }
 
 func encodeProc(p *proc) ([]byte, error) {
 	ps := procState{
-		Exporter: p.key.exporter, OID: p.key.oid, Seq: p.seq, Entity: p.entity, Emitted: p.emitted, Touched: p.touched,
+		Exporter: p.key.exporter, OID: p.key.oid, Seq: p.seq, Entity: p.entity, Touched: p.touched,
 		Container: p.container, Cwd: p.cwd, FDs: make(map[int32]fdState, len(p.fds)),
 		PFlow: p.pflow, ExitTS: p.exitTS, LastSeen: p.lastSeen, Uncertain: p.uncertain,
 	}
@@ -129,7 +128,7 @@ func decodeProc(data []byte) (*proc, error) {
 		return nil, fmt.Errorf("decode process checkpoint: %w", err)
 	}
 	p := &proc{
-		key: procKey{exporter: ps.Exporter, oid: ps.OID}, seq: ps.Seq, entity: ps.Entity, emitted: ps.Emitted, touched: ps.Touched,
+		key: procKey{exporter: ps.Exporter, oid: ps.OID}, seq: ps.Seq, entity: ps.Entity, touched: ps.Touched,
 		container: ps.Container, cwd: ps.Cwd, fds: make(map[int32]*fdInfo, len(ps.FDs)),
 		files: map[fileKey]*fileFlow{}, nets: map[netKey]*netFlow{}, pflow: ps.PFlow,
 		exitTS: ps.ExitTS, lastSeen: ps.LastSeen, uncertain: ps.Uncertain,

@@ -19,7 +19,6 @@ type proc struct {
 	key       procKey
 	seq       uint64 // creation order, for deterministic iteration
 	entity    sysflow.Process
-	emitted   bool // an entity version was emitted
 	touched   bool // in the reference's process cache: an event of it led to a record
 	container *raw.Container
 	cwd       string // working directory for path resolution, no trailing slash

@@ -122,7 +122,6 @@ func (s *State) emitProcess(p *proc, state sysflow.ObjectState) {
 	}
 	e.ContainerID = p.containerPtr()
 	e.Env = append([]string{}, p.entity.Env...)
-	p.emitted = true
 	s.stats.Entities++
 	s.out.Entity(p.key.kafkaKey(), &e)
 }
