@@ -44,8 +44,8 @@ func loadV5() {
 		v5Err = err
 		return
 	}
-	if len(branches) != int(numKinds) {
-		v5Err = fmt.Errorf("sysflow schema: union has %d branches, want %d", len(branches), numKinds)
+	if len(branches) != int(NumKinds) {
+		v5Err = fmt.Errorf("sysflow schema: union has %d branches, want %d", len(branches), NumKinds)
 		return
 	}
 	for i, b := range branches {
@@ -117,7 +117,7 @@ func (e *Encoder) Append(dst []byte, rec Record) ([]byte, error) {
 		return dst, errors.New("encode sysflow record: nil record")
 	}
 	k := rec.Kind()
-	if k < 0 || k >= numKinds {
+	if k < 0 || k >= NumKinds {
 		return dst, fmt.Errorf("encode sysflow record: %w: kind %d", ErrUnknownKind, k)
 	}
 	e.w.Reset(nil)
@@ -200,7 +200,7 @@ var (
 // v5Decoder returns a prototype Decoder for our own schema; callers get a copy with their own reader.
 func v5Decoder() *Decoder {
 	v5DecOnce.Do(func() {
-		d := &Decoder{branches: make([]branchDecoder, numKinds)}
+		d := &Decoder{branches: make([]branchDecoder, NumKinds)}
 		for i := range d.branches {
 			d.branches[i] = branchDecoder{kind: Kind(i), schema: v5Branches[i], name: Kind(i).FullName(), ok: true}
 		}

@@ -40,7 +40,14 @@ func ParseFOID(s string) (FOID, error) {
 
 // Key returns the Kafka key of the file entity f of exporter: "<exporter>/F/<foid hex>".
 func (f FOID) Key(exporter string) string {
-	return exporter + "/F/" + f.String()
+	return string(f.AppendKey(make([]byte, 0, len(exporter)+3+2*len(f)), exporter))
+}
+
+// AppendKey appends the Kafka key of a file entity, as Key returns it, to dst.
+func (f FOID) AppendKey(dst []byte, exporter string) []byte {
+	dst = append(dst, exporter...)
+	dst = append(dst, "/F/"...)
+	return hex.AppendEncode(dst, f[:])
 }
 
 // String returns the OID as "<hpid>/<createTS>", the form it takes in Kafka keys.

@@ -17,10 +17,10 @@ const (
 	KindProcessFlow
 	KindPod
 	KindK8sEvent
-	numKinds
+	NumKinds // the number of kinds
 )
 
-var kindInfo = [numKinds]struct{ full, abbr string }{
+var kindInfo = [NumKinds]struct{ full, abbr string }{
 	{"sysflow.entity.SFHeader", "H"},
 	{"sysflow.entity.Container", "C"},
 	{"sysflow.entity.Process", "P"},
@@ -37,7 +37,7 @@ var kindInfo = [numKinds]struct{ full, abbr string }{
 
 // FullName is the Avro full name of the kind's record, e.g. "sysflow.flow.FileFlow".
 func (k Kind) FullName() string {
-	if k < 0 || k >= numKinds {
+	if k < 0 || k >= NumKinds {
 		return ""
 	}
 	return kindInfo[k].full
@@ -45,7 +45,7 @@ func (k Kind) FullName() string {
 
 // String returns sysprint's abbreviation of the kind: H, C, P, F, PE, NF, FF, FE, NE, PF, POD, KE.
 func (k Kind) String() string {
-	if k < 0 || k >= numKinds {
+	if k < 0 || k >= NumKinds {
 		return "?"
 	}
 	return kindInfo[k].abbr
@@ -59,7 +59,7 @@ func (k Kind) IsEntity() bool {
 
 // Kinds returns every record kind in union order.
 func Kinds() []Kind {
-	ks := make([]Kind, numKinds)
+	ks := make([]Kind, NumKinds)
 	for i := range ks {
 		ks[i] = Kind(i)
 	}

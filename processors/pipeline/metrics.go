@@ -4,25 +4,29 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfstream/sfstream/internal/sysflow"
 )
 
 type metrics struct {
-	recordsIn   prometheus.Counter
-	eventsIn    prometheus.Counter
-	recordsOut  *prometheus.CounterVec
-	dlq         *prometheus.CounterVec
-	lag         prometheus.Gauge
-	processes   prometheus.Gauge
-	flows       prometheus.Gauge
-	txnSeconds  prometheus.Histogram
-	txns        *prometheus.CounterVec
-	restoreSecs prometheus.Histogram
-	evicted     prometheus.Counter
+	recordsIn  prometheus.Counter
+	eventsIn   prometheus.Counter
+	recordsOut *prometheus.CounterVec
+	// recordsOutByKind are recordsOut's counters, looked up once.
+	recordsOutByKind [sysflow.NumKinds]prometheus.Counter
+	dlq              *prometheus.CounterVec
+	lag              prometheus.Gauge
+	processes        prometheus.Gauge
+	flows            prometheus.Gauge
+	txnSeconds       prometheus.Histogram
+	txns             *prometheus.CounterVec
+	restoreSecs      prometheus.Histogram
+	evicted          prometheus.Counter
 }
 
 func newMetrics() *metrics {
 	const ns, sub = "sfstream", "processor"
-	return &metrics{
+	m := &metrics{
 		recordsIn:  prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "records_in_total", Help: "Raw Kafka records consumed."}),
 		eventsIn:   prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "events_in_total", Help: "Raw events applied to state."}),
 		recordsOut: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "records_out_total", Help: "SysFlow records produced, by record type."}, []string{"kind"}),
@@ -36,6 +40,10 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
 		evicted: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "evicted_total", Help: "Processes evicted by the state cap (lost exits)."}),
 	}
+	for _, k := range sysflow.Kinds() {
+		m.recordsOutByKind[k] = m.recordsOut.WithLabelValues(k.String())
+	}
+	return m
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -104,7 +105,7 @@ type Processor struct {
 
 	sess *kgo.GroupTransactSession
 
-	scratch raw.Batch // the record being applied, reused (transact runs on one goroutine)
+	gaugesAt time.Time // when the state-size gauges were last refreshed
 
 	mu     sync.Mutex
 	parts  map[int32]*partition // owned partitions of sysflow.raw
@@ -115,11 +116,12 @@ type Processor struct {
 
 // partition is the state of one owned partition and its pending output.
 type partition struct {
-	id    int32
-	st    *state.State
-	out   *collector
-	lag   int64
-	dirty bool
+	id  int32
+	st  *state.State
+	out *collector
+	lag int64
+
+	scratch raw.Batch // the record being applied, reused (one goroutine per partition)
 }
 
 // collector is a state.Output that buffers records until the transaction's produce step.
@@ -248,7 +250,10 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 }
 
-// transact processes one poll's records in one transaction.
+// transact processes one poll's records in one transaction. The partitions of the poll are
+// independent (each has its own state), so they are applied in parallel, one goroutine per
+// partition, at most GOMAXPROCS at a time; each produces its outputs in its own record order,
+// so the records of one key keep their order.
 func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
 	start := time.Now()
 	if err := p.sess.Begin(); err != nil {
@@ -268,43 +273,42 @@ func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
 	produce := func(r *kgo.Record) { p.sess.Produce(ctx, r, promise) }
 
 	p.mu.Lock()
-	var touched []*partition
+	var work []*partWork
+	byID := map[int32]*partWork{}
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 		part, ok := p.parts[fp.Partition]
 		if !ok || len(fp.Records) == 0 {
 			return // revoked meanwhile; the abort re-delivers to the new owner
 		}
-		if !part.dirty {
-			part.dirty = true
-			touched = append(touched, part)
+		w := byID[part.id]
+		if w == nil {
+			w = &partWork{part: part}
+			byID[part.id] = w
+			work = append(work, w)
 		}
-		for _, r := range fp.Records {
-			p.applyRecord(ctx, part, r, produce)
-		}
+		w.records = append(w.records, fp.Records...)
 		last := fp.Records[len(fp.Records)-1].Offset
 		part.lag = max(fp.HighWatermark-last-1, 0)
 	})
-	var lag int64
-	procs, flows := 0, 0
-	for _, part := range p.parts {
-		lag += part.lag
-		procs += part.st.Processes()
-		flows += part.st.Flows()
-	}
-	for _, part := range touched {
-		if err := p.checkpoint(part, produce); err != nil {
-			p.mu.Unlock()
-			return err
-		}
-		part.dirty = false
+	err := p.runWork(ctx, work, produce)
+	if err == nil {
+		p.updateGauges(start)
 	}
 	p.mu.Unlock()
-	p.m.lag.Set(float64(lag))
-	p.m.processes.Set(float64(procs))
-	p.m.flows.Set(float64(flows))
+	if err != nil {
+		return err
+	}
+	for _, w := range work {
+		p.m.recordsIn.Add(float64(len(w.records)))
+		p.m.eventsIn.Add(float64(w.events))
+		for k, n := range w.out {
+			if n > 0 {
+				p.m.recordsOutByKind[k].Add(float64(n))
+			}
+		}
+	}
 
-	commit := kgo.TryCommit
-	committed, err := p.sess.End(ctx, commit)
+	committed, err := p.sess.End(ctx, kgo.TryCommit)
 	if err == nil && produceErr != nil {
 		err = produceErr
 	}
@@ -327,10 +331,82 @@ func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
 	return nil
 }
 
+// runWork applies each partition's records and checkpoints its state, the partitions in
+// parallel.
+func (p *Processor) runWork(ctx context.Context, work []*partWork, produce func(*kgo.Record)) error {
+	run := func(w *partWork) error {
+		for _, r := range w.records {
+			p.applyRecord(ctx, w, r, produce)
+		}
+		return p.checkpoint(w.part, produce)
+	}
+	if len(work) == 1 {
+		return run(work[0])
+	}
+	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	errs := make([]error, len(work))
+	var wg sync.WaitGroup
+	for i, w := range work {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = run(w)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// updateGauges refreshes the state-size gauges, at most once a second: counting flows walks
+// every process.
+func (p *Processor) updateGauges(now time.Time) {
+	if now.Sub(p.gaugesAt) < time.Second {
+		var lag int64
+		for _, part := range p.parts {
+			lag += part.lag
+		}
+		p.m.lag.Set(float64(lag))
+		return
+	}
+	p.gaugesAt = now
+	var lag int64
+	procs, flows := 0, 0
+	for _, part := range p.parts {
+		lag += part.lag
+		procs += part.st.Processes()
+		flows += part.st.Flows()
+	}
+	p.m.lag.Set(float64(lag))
+	p.m.processes.Set(float64(procs))
+	p.m.flows.Set(float64(flows))
+}
+
+// partWork is one partition's share of a transaction and what it counted.
+type partWork struct {
+	part    *partition
+	records []*kgo.Record
+	events  int
+	out     [sysflow.NumKinds]int
+	slab    []kgo.Record // output records, allocated in blocks
+	buf     []byte       // encoded values, allocated in blocks
+}
+
+// record returns a fresh output record from w's current block.
+func (w *partWork) record() *kgo.Record {
+	if len(w.slab) == cap(w.slab) {
+		w.slab = make([]kgo.Record, 0, 256)
+	}
+	w.slab = w.slab[:len(w.slab)+1]
+	return &w.slab[len(w.slab)-1]
+}
+
+// valueBlock is the size of the blocks output values are encoded into.
+const valueBlock = 64 << 10
+
 // applyRecord decodes one raw record and applies it, dead-lettering what cannot be applied.
-func (p *Processor) applyRecord(ctx context.Context, part *partition, r *kgo.Record, produce func(*kgo.Record)) {
-	p.m.recordsIn.Inc()
-	b := &p.scratch
+func (p *Processor) applyRecord(ctx context.Context, w *partWork, r *kgo.Record, produce func(*kgo.Record)) {
+	part := w.part
+	b := &part.scratch
 	if err := p.serde.DecodeRaw(ctx, r.Value, b); err != nil {
 		p.deadLetter(r, "decode", err, produce)
 		return
@@ -339,26 +415,40 @@ func (p *Processor) applyRecord(ctx context.Context, part *partition, r *kgo.Rec
 		p.deadLetter(r, "invalid", err, produce)
 		return
 	}
-	p.m.eventsIn.Add(float64(len(b.Events)))
-	p.flush(part, produce)
+	w.events += len(b.Events)
+	p.flush(w, produce)
 }
 
-// flush encodes the partition's pending output and produces it.
-func (p *Processor) flush(part *partition, produce func(*kgo.Record)) {
+// flush encodes the partition's pending output and produces it. Values are encoded into
+// shared blocks, each value capped to its own bytes; a block is never written again once
+// full, so values stay valid until the client is done with them.
+func (p *Processor) flush(w *partWork, produce func(*kgo.Record)) {
+	part := w.part
 	send := func(topic string, id int, recs []pending) {
 		for _, pr := range recs {
-			v, err := p.serde.AppendSysFlow(nil, id, pr.rec)
+			if cap(w.buf)-len(w.buf) < 1024 {
+				w.buf = make([]byte, 0, valueBlock)
+			}
+			start := len(w.buf)
+			out, err := p.serde.AppendSysFlow(w.buf, id, pr.rec)
 			if err != nil {
 				// Our own records always encode; an error here is a bug worth stopping for.
 				p.cancel(fmt.Errorf("encode %s for %s: %w", pr.rec.Kind(), topic, err))
 				return
 			}
-			p.m.recordsOut.WithLabelValues(pr.rec.Kind().String()).Inc()
-			produce(&kgo.Record{Topic: topic, Key: pr.key, Value: v})
+			w.buf = out
+			if k := pr.rec.Kind(); int(k) < len(w.out) {
+				w.out[k]++
+			}
+			r := w.record()
+			r.Topic, r.Key, r.Value = topic, pr.key, out[start:len(out):len(out)]
+			produce(r)
 		}
 	}
 	send(p.topics.Entities, p.ids.entities, part.out.entities)
 	send(p.topics.Events, p.ids.events, part.out.events)
+	clear(part.out.entities)
+	clear(part.out.events)
 	part.out.entities = part.out.entities[:0]
 	part.out.events = part.out.events[:0]
 }

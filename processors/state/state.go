@@ -35,14 +35,16 @@ type State struct {
 	cfg        Config
 	out        Output
 	procs      map[procKey]*proc
-	emitted    map[string]bool // entity keys of File and Container entities emitted (true: not yet checkpointed)
-	emitOrder  []string        // emitted keys in insertion order, for eviction
+	last       *proc           // the process last looked up: a batch's events are all of one process
+	emitted    map[entKey]bool // File and Container entities emitted (true: not yet checkpointed)
+	emitOrder  []entKey        // emitted entities in insertion order, for eviction
+	newMarks   []entKey        // entities marked since the last Changes, in order
 	seq        uint64
 	now        int64                // ns, the last event's ts
 	lastExpire int64                // s
 	exited     exitQueue            // exited processes, earliest exit first
 	dirty      map[procKey]struct{} // changed since the last Changes
-	forgotten  []string             // emitted keys forgotten since the last Changes
+	forgotten  []entKey             // emitted entities forgotten since the last Changes
 	stats      Stats
 }
 
@@ -55,7 +57,7 @@ func New(cfg Config, out Output) (*State, error) {
 		cfg:     cfg,
 		out:     out,
 		procs:   map[procKey]*proc{},
-		emitted: map[string]bool{},
+		emitted: map[entKey]bool{},
 		dirty:   map[procKey]struct{}{},
 	}, nil
 }
@@ -107,7 +109,7 @@ func (s *State) nextSeq() uint64 { s.seq++; return s.seq }
 
 func (s *State) event(p *proc, rec sysflow.Record) {
 	s.stats.EventRecords++
-	s.out.Event(p.key.kafkaKey(), rec)
+	s.out.Event(p.kafkaKey(), rec)
 }
 
 func (s *State) emitProcess(p *proc, state sysflow.ObjectState) {
@@ -123,12 +125,12 @@ func (s *State) emitProcess(p *proc, state sysflow.ObjectState) {
 	e.ContainerID = p.containerPtr()
 	e.Env = append([]string{}, p.entity.Env...)
 	s.stats.Entities++
-	s.out.Entity(p.key.kafkaKey(), &e)
+	s.out.Entity(p.kafkaKey(), &e)
 }
 
-// markEmitted records that the entity with key was emitted; it reports false if it had been.
-func (s *State) markEmitted(key string) bool {
-	if _, ok := s.emitted[key]; ok {
+// markEmitted records that the entity k was emitted; it reports false if it had been.
+func (s *State) markEmitted(k entKey) bool {
+	if _, ok := s.emitted[k]; ok {
 		return false
 	}
 	if len(s.emitted) >= s.cfg.MaxEntities {
@@ -140,30 +142,29 @@ func (s *State) markEmitted(key string) bool {
 		}
 		s.emitOrder = append(s.emitOrder[:0], s.emitOrder[n:]...)
 	}
-	s.emitted[key] = true
-	s.emitOrder = append(s.emitOrder, key)
+	s.emitted[k] = true
+	s.emitOrder = append(s.emitOrder, k)
+	s.newMarks = append(s.newMarks, k)
 	return true
 }
 
 func (s *State) emitContainer(exporter string, c *raw.Container) {
-	key := sysflow.ContainerKey(exporter, c.ID)
-	if c.ID == "" || !s.markEmitted(key) {
+	if c.ID == "" || !s.markEmitted(entKey{exporter: exporter, container: c.ID}) {
 		return
 	}
 	s.stats.Entities++
-	s.out.Entity([]byte(key), containerEntity(c))
+	s.out.Entity([]byte(sysflow.ContainerKey(exporter, c.ID)), containerEntity(c))
 }
 
 // emitFile emits the File entity of path in p's container once per partition and returns
 // its FOID.
 func (s *State) emitFile(p *proc, path string, restype int32, state sysflow.ObjectState, ts int64) sysflow.FOID {
 	foid := foidOf(p.containerID(), path)
-	key := foid.Key(p.key.exporter)
-	if !s.markEmitted(key) {
+	if !s.markEmitted(entKey{exporter: p.key.exporter, file: foid}) {
 		return foid
 	}
 	s.stats.Entities++
-	s.out.Entity([]byte(key), &sysflow.File{
+	s.out.Entity(foid.AppendKey(make([]byte, 0, len(p.key.exporter)+43), p.key.exporter), &sysflow.File{
 		State: state, OID: foid, TS: ts, ResType: restype, Path: path, ContainerID: p.containerPtr(),
 	})
 	return foid
@@ -197,8 +198,13 @@ func (s *State) Apply(b *raw.Batch) error {
 // lookup returns the process of key, creating it from attrs when it is unknown; a process
 // created here with a state st != "" is touched (its entity emitted in state st at ts).
 func (s *State) lookup(key procKey, ts int64, attrs *raw.Proc, st sysflow.ObjectState) *proc {
+	if p := s.last; p != nil && p.key == key {
+		p.lastSeen = s.now
+		return p
+	}
 	if p, ok := s.procs[key]; ok {
 		p.lastSeen = s.now
+		s.last = p
 		return p
 	}
 	if len(s.procs) >= s.cfg.MaxProcesses {
@@ -223,6 +229,7 @@ func (s *State) lookup(key procKey, ts int64, attrs *raw.Proc, st sysflow.Object
 		p.uncertain = true
 	}
 	s.procs[key] = p
+	s.last = p
 	if st != "" {
 		s.admit(p, ts, st)
 	}
@@ -259,9 +266,17 @@ func (s *State) evictOldest() {
 		}
 	}
 	if victim != nil {
-		delete(s.procs, victim.key)
+		s.forget(victim.key)
 		s.touch(victim.key)
 		s.stats.Evicted++
+	}
+}
+
+// forget removes the process of key.
+func (s *State) forget(key procKey) {
+	delete(s.procs, key)
+	if s.last != nil && s.last.key == key {
+		s.last = nil
 	}
 }
 
@@ -275,7 +290,7 @@ func (s *State) removeExited() {
 		if !ok || p.exitTS != x.at { // gone, recreated, or exited again (a later entry)
 			continue
 		}
-		delete(s.procs, x.key)
+		s.forget(x.key)
 		s.touch(x.key)
 		s.stats.Removed++
 	}
