@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -149,7 +151,9 @@ type consumeResult struct {
 func (c consumeResult) rate() float64 { return perSecond(c.Events, c.Wall) }
 
 // baseline consumes the run's raw topic from the start (read_committed, as the processors)
-// and decodes every record with the processors' codec, until it has read records records.
+// and decodes every record with the processors' codec, until it has read records records. It
+// is shaped like the processor: the partitions of a poll are decoded in parallel, one
+// goroutine per partition, so that the ratio compares work and not parallelism.
 func (b *bench) baseline(ctx context.Context, r *runEnv, records int64) (consumeResult, error) {
 	cl, err := kafka.NewClient(r.kcfg, kafka.WithKgoOpts(
 		kgo.ConsumeTopics(r.topics.Raw),
@@ -162,15 +166,42 @@ func (b *bench) baseline(ctx context.Context, r *runEnv, records int64) (consume
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.PhaseTimeout)
 	defer cancel()
+	type part struct {
+		batch   raw.Batch
+		marks   []rawMark
+		records []*kgo.Record
+		events  int64
+		err     error
+	}
 	var (
 		res   consumeResult
-		batch raw.Batch
-		derr  error
-		index = map[int32][]rawMark{}
+		parts = map[int32]*part{}
+		sem   = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
 	)
-	defer func() { r.rawIndex = index }()
+	decode := func(p *part) {
+		for _, rec := range p.records {
+			if err := r.serde.DecodeRaw(ctx, rec.Value, &p.batch); err != nil {
+				p.err = err
+				return
+			}
+			p.events += int64(len(p.batch.Events))
+			m := rawMark{offset: rec.Offset, events: int64(len(p.batch.Events)), bytes: int64(len(rec.Value))}
+			if n := len(p.marks); n > 0 {
+				m.events += p.marks[n-1].events
+				m.bytes += p.marks[n-1].bytes
+			}
+			p.marks = append(p.marks, m)
+		}
+	}
+	defer func() {
+		index := map[int32][]rawMark{}
+		for id, p := range parts {
+			index[id] = p.marks
+		}
+		r.rawIndex = index
+	}()
 	c0, bc0, t0 := cpuNow(), b.ep.brokerCPU(), time.Now()
-	for res.Records < records && derr == nil {
+	for res.Records < records {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
 			res.TimedOut = true
@@ -179,25 +210,40 @@ func (b *bench) baseline(ctx context.Context, r *runEnv, records int64) (consume
 		if err := fs.Err0(); err != nil {
 			return res, fmt.Errorf("baseline: fetch: %w", err)
 		}
-		fs.EachRecord(func(rec *kgo.Record) {
-			if err := r.serde.DecodeRaw(ctx, rec.Value, &batch); err != nil && derr == nil {
-				derr = err
+		var todo []*part
+		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if len(fp.Records) == 0 {
+				return
 			}
-			res.Records++
-			res.Events += int64(len(batch.Events))
-			marks := index[rec.Partition]
-			m := rawMark{offset: rec.Offset, events: int64(len(batch.Events)), bytes: int64(len(rec.Value))}
-			if n := len(marks); n > 0 {
-				m.events += marks[n-1].events
-				m.bytes += marks[n-1].bytes
+			p := parts[fp.Partition]
+			if p == nil {
+				p = &part{}
+				parts[fp.Partition] = p
 			}
-			index[rec.Partition] = append(marks, m)
+			p.records = fp.Records
+			p.events = 0
+			todo = append(todo, p)
+			res.Records += int64(len(fp.Records))
 		})
+		var wg sync.WaitGroup
+		for _, p := range todo {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				decode(p)
+			})
+		}
+		wg.Wait()
+		for _, p := range todo {
+			if p.err != nil {
+				res.Wall, res.CPU, res.BrokerCPU = time.Since(t0), cpuNow()-c0, b.ep.brokerCPU()-bc0
+				return res, fmt.Errorf("baseline: %w", p.err)
+			}
+			res.Events += p.events
+			p.records = nil
+		}
 	}
 	res.Wall, res.CPU, res.BrokerCPU = time.Since(t0), cpuNow()-c0, b.ep.brokerCPU()-bc0
-	if derr != nil {
-		return res, fmt.Errorf("baseline: %w", derr)
-	}
 	return res, nil
 }
 
