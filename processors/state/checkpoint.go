@@ -32,19 +32,7 @@ type Meta struct {
 // tombstone for each process removed or entity forgotten) and the partition's clocks, and
 // starts a new change set.
 func (s *State) Changes() ([]Record, Meta, error) {
-	out := make([]Record, 0, len(s.dirty)+len(s.forgotten))
-	for _, k := range s.forgotten {
-		out = append(out, Record{Key: k.changelogKey()})
-	}
-	s.forgotten = s.forgotten[:0]
-	for _, k := range s.newMarks {
-		if s.emitted[k] { // false: already written, or forgotten and marked again
-			out = append(out, Record{Key: k.changelogKey(), Value: emittedMark})
-			s.emitted[k] = false
-		}
-	}
-	clear(s.newMarks)
-	s.newMarks = s.newMarks[:0]
+	out := s.marks.changes(make([]Record, 0, len(s.dirty)+len(s.marks.newFiles)+len(s.marks.newConts)+len(s.marks.forgotten)))
 	for _, k := range s.dirtyKeys() {
 		key := string(k.kafkaKey())
 		p, ok := s.procs[k]
@@ -81,12 +69,9 @@ func Restore(cfg Config, out Output, meta Meta, records map[string][]byte) (*Sta
 	for _, k := range keys {
 		v := records[k]
 		if !IsProcessKey(k) {
-			ek, err := parseEntKey(k)
-			if err != nil {
+			if err := s.marks.restore(k); err != nil {
 				return nil, fmt.Errorf("restore: %w", err)
 			}
-			s.emitted[ek] = false
-			s.emitOrder = append(s.emitOrder, ek)
 			continue
 		}
 		p, err := decodeProc(v)

@@ -1,7 +1,12 @@
 package state_test
 
 import (
+	"fmt"
+	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/sfstream/sfstream/internal/sysflow"
 
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/processors/state"
@@ -80,5 +85,83 @@ func TestRestoreContinuesIdentically(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The emitted-entity cap forgets the oldest half: a forgotten file is emitted again, a
+// remembered one is not, and the checkpoint carries the forgetting (tombstones), so a restored
+// state remembers exactly the same files.
+func TestEntityMarksCapAndRestore(t *testing.T) {
+	cfg := state.DefaultConfig()
+	cfg.MaxEntities = 4
+	path := func(i int) string { return fmt.Sprintf("/data/f%d", i) }
+	open := func(ts int64, i int) *raw.Batch {
+		return batch(
+			ev(raw.OpOpen, ts, func(e *raw.Event) { e.Path = path(i); e.Flags = 1; e.Ret = 3 }), // O_WRONLY
+			ev(raw.OpWrite, ts+1, func(e *raw.Event) { e.FD = 3; e.Ret = 10 }),
+			ev(raw.OpClose, ts+2, func(e *raw.Event) { e.FD = 3 }),
+		)
+	}
+	files := func(o *out) []string {
+		var got []string
+		for _, r := range o.recs {
+			if f, ok := r.rec.(*sysflow.File); ok {
+				got = append(got, f.Path)
+			}
+		}
+		return got
+	}
+	o := &out{}
+	s, err := state.New(cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &checkpointStore{procs: map[string][]byte{}}
+	ts := t0
+	for i := range 6 { // f4 reaches the cap: f0, f1 forgotten
+		if err := s.Apply(open(ts, i)); err != nil {
+			t.Fatal(err)
+		}
+		ts += sec / 10
+	}
+	store.save(t, s)
+	marks := 0
+	for k := range store.values() {
+		if strings.Contains(k, "/F/") {
+			marks++
+		}
+	}
+	if marks != 4 {
+		t.Errorf("checkpoint holds %d file marks, want 4 (f2..f5)", marks)
+	}
+	if got := files(o); len(got) != 6 {
+		t.Fatalf("files emitted %v, want f0..f5 once each", got)
+	}
+	check := func(name string, s *state.State, o *out) {
+		t.Helper()
+		o.recs = nil
+		for _, i := range []int{5, 2, 0} { // remembered, remembered, forgotten
+			if err := s.Apply(open(ts, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := files(o); !reflect.DeepEqual(got, []string{path(0)}) {
+			t.Errorf("%s: files emitted again %v, want only the forgotten %s", name, got, path(0))
+		}
+	}
+	ro := &out{}
+	r2, err := state.Restore(cfg, ro, store.meta, store.values())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("original", s, o)
+	check("restored", r2, ro)
+}
+
+// A changelog key that is neither a process nor an entity mark fails the restore clearly.
+func TestRestoreRejectsUnknownKeys(t *testing.T) {
+	_, err := state.Restore(state.DefaultConfig(), &out{}, state.Meta{}, map[string][]byte{"node/X/1": []byte("1")})
+	if err == nil || !strings.Contains(err.Error(), `"node/X/1"`) {
+		t.Fatalf("restore of an unknown key: %v, want an error naming it", err)
 	}
 }

@@ -129,6 +129,9 @@ func (s *State) truncateThread(p *proc, tid int64, ts int64, applyReadMode bool)
 // flushRelatedFiles flushes, with TRUNCATE, the flows of other threads on the same file and
 // fd: those that contain OPEN first, then the rest, each group in creation order.
 func (s *State) flushRelatedFiles(p *proc, k fileKey, ts int64) {
+	if !hasRelatedFile(p, k) {
+		return
+	}
 	var first, rest []fileKey
 	for _, o := range sortedFiles(p) {
 		if o.tid == k.tid || o.fd != k.fd || o.path != k.path || o.container != k.container {
@@ -149,8 +152,32 @@ func (s *State) flushRelatedFiles(p *proc, k fileKey, ts int64) {
 	}
 }
 
+// hasRelatedFile reports whether another thread has a flow on k's file and fd: the common
+// case, none, needs no sorting.
+func hasRelatedFile(p *proc, k fileKey) bool {
+	for o := range p.files {
+		if o.tid != k.tid && o.fd == k.fd && o.path == k.path && o.container == k.container {
+			return true
+		}
+	}
+	return false
+}
+
+// hasRelatedNet is hasRelatedFile for network flows.
+func hasRelatedNet(p *proc, k netKey) bool {
+	for o := range p.nets {
+		if o.tid != k.tid && o.fd == k.fd && o.tup == k.tup {
+			return true
+		}
+	}
+	return false
+}
+
 // flushRelatedNets is flushRelatedFiles for network flows; ACCEPT or CONNECT flows go first.
 func (s *State) flushRelatedNets(p *proc, k netKey, ts int64) {
+	if !hasRelatedNet(p, k) {
+		return
+	}
 	var first, rest []netKey
 	for _, o := range sortedNets(p) {
 		if o.tid == k.tid || o.fd != k.fd || o.tup != k.tup {

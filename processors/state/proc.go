@@ -1,7 +1,6 @@
 package state
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -31,7 +30,8 @@ type proc struct {
 	lastSeen  int64 // ns; for LRU eviction
 	uncertain bool  // events may have been lost for it
 
-	kkey []byte // key.kafkaKey(), built on first use; a cache, not checkpointed
+	kkey  []byte // key.kafkaKey(), built on first use; a cache, not checkpointed
+	expID uint32 // the exporter's id in the State's marks, set on first use; a cache
 }
 
 // kafkaKey returns the process's Kafka key. The slice is shared by every record the process
@@ -132,36 +132,6 @@ func (p *proc) containerPtr() *string {
 	}
 	id := *p.entity.ContainerID
 	return &id
-}
-
-// entKey identifies a File or Container entity of an exporter, as emitted-entity marks keep
-// it: a File by its FOID, a Container by its id.
-type entKey struct {
-	exporter  string
-	file      sysflow.FOID // File entities; zero for containers
-	container string       // Container entities; "" for files
-}
-
-// changelogKey returns the entity's Kafka key, which is also its mark's changelog key.
-func (k entKey) changelogKey() string {
-	if k.container != "" {
-		return sysflow.ContainerKey(k.exporter, k.container)
-	}
-	return k.file.Key(k.exporter)
-}
-
-// parseEntKey parses an entity key (<exporter>/F/<foid> or <exporter>/C/<id>).
-func parseEntKey(key string) (entKey, error) {
-	if i := strings.LastIndex(key, "/F/"); i >= 0 {
-		foid, err := sysflow.ParseFOID(key[i+3:])
-		if err == nil {
-			return entKey{exporter: key[:i], file: foid}, nil
-		}
-	}
-	if i := strings.LastIndex(key, "/C/"); i >= 0 && i+3 < len(key) {
-		return entKey{exporter: key[:i], container: key[i+3:]}, nil
-	}
-	return entKey{}, fmt.Errorf("changelog key %q is neither a process, a file nor a container key", key)
 }
 
 // fileKey keys a FileFlow as the reference does: fd name, container, tid and fd.

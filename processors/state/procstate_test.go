@@ -112,7 +112,8 @@ func BenchmarkDecodeProc(b *testing.B) {
 // filler leaves them zero and a decoded process has them zero. A new field belongs here only
 // if a restored process can do without it.
 var notCheckpointed = map[string]bool{
-	"proc.kkey": true, // a cache of key.kafkaKey(), rebuilt on first use
+	"proc.kkey":  true, // a cache of key.kafkaKey(), rebuilt on first use
+	"proc.expID": true, // a cache of the exporter's id in the State's marks
 }
 
 func skipField(t reflect.Type, i int) bool { return notCheckpointed[t.Name()+"."+t.Field(i).Name] }

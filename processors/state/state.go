@@ -35,16 +35,13 @@ type State struct {
 	cfg        Config
 	out        Output
 	procs      map[procKey]*proc
-	last       *proc           // the process last looked up: a batch's events are all of one process
-	emitted    map[entKey]bool // File and Container entities emitted (true: not yet checkpointed)
-	emitOrder  []entKey        // emitted entities in insertion order, for eviction
-	newMarks   []entKey        // entities marked since the last Changes, in order
+	last       *proc // the process last looked up: a batch's events are all of one process
+	marks      marks // File and Container entities emitted
 	seq        uint64
 	now        int64                // ns, the last event's ts
 	lastExpire int64                // s
 	exited     exitQueue            // exited processes, earliest exit first
 	dirty      map[procKey]struct{} // changed since the last Changes
-	forgotten  []entKey             // emitted entities forgotten since the last Changes
 	stats      Stats
 }
 
@@ -54,11 +51,11 @@ func New(cfg Config, out Output) (*State, error) {
 		return nil, err
 	}
 	return &State{
-		cfg:     cfg,
-		out:     out,
-		procs:   map[procKey]*proc{},
-		emitted: map[entKey]bool{},
-		dirty:   map[procKey]struct{}{},
+		cfg:   cfg,
+		out:   out,
+		procs: map[procKey]*proc{},
+		marks: newMarks(cfg.MaxEntities),
+		dirty: map[procKey]struct{}{},
 	}, nil
 }
 
@@ -128,39 +125,26 @@ func (s *State) emitProcess(p *proc, state sysflow.ObjectState) {
 	s.out.Entity(p.kafkaKey(), &e)
 }
 
-// markEmitted records that the entity k was emitted; it reports false if it had been.
-func (s *State) markEmitted(k entKey) bool {
-	if _, ok := s.emitted[k]; ok {
-		return false
-	}
-	if len(s.emitted) >= s.cfg.MaxEntities {
-		// Forget the oldest half: at worst they are emitted once more (REUP).
-		n := len(s.emitOrder) / 2
-		for _, k := range s.emitOrder[:n] {
-			delete(s.emitted, k)
-			s.forgotten = append(s.forgotten, k)
-		}
-		s.emitOrder = append(s.emitOrder[:0], s.emitOrder[n:]...)
-	}
-	s.emitted[k] = true
-	s.emitOrder = append(s.emitOrder, k)
-	s.newMarks = append(s.newMarks, k)
-	return true
-}
-
 func (s *State) emitContainer(exporter string, c *raw.Container) {
-	if c.ID == "" || !s.markEmitted(entKey{exporter: exporter, container: c.ID}) {
+	if c.ID == "" {
+		return
+	}
+	key := sysflow.ContainerKey(exporter, c.ID)
+	if !s.marks.markContainer(key) {
 		return
 	}
 	s.stats.Entities++
-	s.out.Entity([]byte(sysflow.ContainerKey(exporter, c.ID)), containerEntity(c))
+	s.out.Entity([]byte(key), containerEntity(c))
 }
 
 // emitFile emits the File entity of path in p's container once per partition and returns
 // its FOID.
 func (s *State) emitFile(p *proc, path string, restype int32, state sysflow.ObjectState, ts int64) sysflow.FOID {
 	foid := foidOf(p.containerID(), path)
-	if !s.markEmitted(entKey{exporter: p.key.exporter, file: foid}) {
+	if p.expID == 0 {
+		p.expID = s.marks.exporterID(p.key.exporter)
+	}
+	if !s.marks.markFile(fileMark{exp: p.expID, foid: foid}) {
 		return foid
 	}
 	s.stats.Entities++
