@@ -25,14 +25,14 @@ type share struct {
 }
 
 // stages are call subtrees named by their entry function: each sample goes to the deepest
-// frame of its stack that starts with one of the markers (so gob under State.Changes is the
+// frame of its stack that starts with one of the markers (so an encoder under State.Changes is the
 // checkpoint's, a malloc under DecodeRaw the decoder's).
 var stages = []struct{ name, marker string }{
 	{"compression (lz4 fetch, snappy produce)", "github.com/pierrec/lz4"},
 	{"compression (lz4 fetch, snappy produce)", "github.com/klauspost/compress"},
-	{"raw decode (codec.DecodeRaw, hamba/avro)", "github.com/sfstream/sfstream/internal/codec.(*Serde).DecodeRaw"},
-	{"checkpoint (state.Changes, gob)", "github.com/sfstream/sfstream/processors/state.(*State).Changes"},
-	{"checkpoint (state.Changes, gob)", "github.com/sfstream/sfstream/processors/pipeline.(*Processor).checkpoint"},
+	{"raw decode (codec.DecodeRaw)", "github.com/sfstream/sfstream/internal/codec.(*Serde).DecodeRaw"},
+	{"checkpoint (state.Changes)", "github.com/sfstream/sfstream/processors/state.(*State).Changes"},
+	{"checkpoint (state.Changes)", "github.com/sfstream/sfstream/processors/pipeline.(*Processor).checkpoint"},
 	{"state restore (changelog)", "github.com/sfstream/sfstream/processors/pipeline.(*Processor).restore"},
 	{"SysFlow encode (codec.AppendSysFlow)", "github.com/sfstream/sfstream/internal/codec.(*Serde).AppendSysFlow"},
 	{"state.Apply (SysFlow building)", "github.com/sfstream/sfstream/processors/state.(*State).Apply"},

@@ -1,9 +1,7 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"sort"
 	"time"
@@ -27,11 +25,11 @@ func (p *Processor) checkpoint(part *partition, produce func(*kgo.Record)) error
 	for _, r := range recs {
 		produce(&kgo.Record{Topic: p.topics.State, Partition: part.id, Key: []byte(r.Key), Value: r.Value})
 	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(meta); err != nil {
+	v, err := meta.MarshalBinary()
+	if err != nil {
 		return fmt.Errorf("checkpoint partition %d: %w", part.id, err)
 	}
-	produce(&kgo.Record{Topic: p.topics.State, Partition: part.id, Key: []byte(metaKey), Value: b.Bytes()})
+	produce(&kgo.Record{Topic: p.topics.State, Partition: part.id, Key: []byte(metaKey), Value: v})
 	return nil
 }
 
@@ -113,6 +111,7 @@ func (p *Processor) restore(ctx context.Context, ids []int32) (map[int32]*partit
 	type acc struct {
 		recs map[string][]byte
 		meta state.Meta
+		err  error
 		end  int64
 		last int64
 		done bool
@@ -161,8 +160,10 @@ func (p *Processor) restore(ctx context.Context, ids []int32) (map[int32]*partit
 			switch {
 			case k == metaKey:
 				var m state.Meta
-				if err := gob.NewDecoder(bytes.NewReader(r.Value)).Decode(&m); err == nil {
-					a.meta = m
+				if err := m.UnmarshalBinary(r.Value); err != nil {
+					a.err = fmt.Errorf("changelog partition %d offset %d: %w", r.Partition, r.Offset, err)
+				} else {
+					a.meta, a.err = m, nil // the latest meta is the one that counts
 				}
 			case r.Value == nil:
 				delete(a.recs, k)
@@ -188,6 +189,9 @@ func (p *Processor) restore(ctx context.Context, ids []int32) (map[int32]*partit
 	total := 0
 	for _, id := range ids {
 		a := accs[id]
+		if a.err != nil {
+			return nil, fmt.Errorf("restore state of partition %d: %w", id, a.err)
+		}
 		col := &collector{}
 		st, err := state.Restore(p.cfg.State, col, a.meta, a.recs)
 		if err != nil {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"container/heap"
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"strings"
@@ -26,6 +27,45 @@ type Meta struct {
 	Seq        uint64
 	Now        int64
 	LastExpire int64
+}
+
+// metaVersion is the format version of an encoded Meta.
+const metaVersion = 1
+
+// MarshalBinary encodes m: a version byte, then Seq, Now and LastExpire as varints.
+func (m Meta) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 1, 1+3*binary.MaxVarintLen64)
+	b[0] = metaVersion
+	b = binary.AppendUvarint(b, m.Seq)
+	b = binary.AppendVarint(b, m.Now)
+	b = binary.AppendVarint(b, m.LastExpire)
+	return b, nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary encoded.
+func (m *Meta) UnmarshalBinary(b []byte) error {
+	if len(b) == 0 || b[0] != metaVersion {
+		return fmt.Errorf("decode checkpoint meta: want format version %d, have %v", metaVersion, b[:min(len(b), 1)])
+	}
+	var v Meta
+	off := 1
+	u, n := binary.Uvarint(b[off:])
+	if n <= 0 {
+		return fmt.Errorf("decode checkpoint meta: bad seq at byte %d", off)
+	}
+	v.Seq, off = u, off+n
+	for _, dst := range []*int64{&v.Now, &v.LastExpire} {
+		x, n := binary.Varint(b[off:])
+		if n <= 0 {
+			return fmt.Errorf("decode checkpoint meta: bad clock at byte %d", off)
+		}
+		*dst, off = x, off+n
+	}
+	if off != len(b) {
+		return fmt.Errorf("decode checkpoint meta: %d trailing bytes", len(b)-off)
+	}
+	*m = v
+	return nil
 }
 
 // Changes returns the changelog records of everything changed since the last call (a

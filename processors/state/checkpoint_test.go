@@ -165,3 +165,24 @@ func TestRestoreRejectsUnknownKeys(t *testing.T) {
 		t.Fatalf("restore of an unknown key: %v, want an error naming it", err)
 	}
 }
+
+func TestMetaBinary(t *testing.T) {
+	for _, m := range []state.Meta{{}, {Seq: 1 << 63, Now: -1, LastExpire: 1_700_000_000}, {Seq: 7, Now: t0, LastExpire: t0 / sec}} {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got state.Meta
+		if err := got.UnmarshalBinary(b); err != nil || got != m {
+			t.Errorf("round trip of %+v: %+v, %v", m, got, err)
+		}
+		for n := range len(b) {
+			if err := got.UnmarshalBinary(b[:n]); err == nil {
+				t.Errorf("%d of %d bytes decoded without error", n, len(b))
+			}
+		}
+		if err := got.UnmarshalBinary(append(b, 0)); err == nil {
+			t.Error("trailing byte accepted")
+		}
+	}
+}
