@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,10 @@ const (
 // MaxRawItems bounds the items of any one array of a raw batch (events, fds, args, env): a
 // block count in corrupt input makes the decoder allocate that many items at once.
 const MaxRawItems = 1 << 16
+
+// rawLimits are the bounds of the hamba/avro configuration (Serde.api) for raw.DecodeBatchLimits,
+// so that both decoders accept the same values.
+var rawLimits = raw.DecodeLimits{MaxFieldBytes: sysflow.MaxFieldBytes, MaxItems: MaxRawItems}
 
 // Option configures a Serde.
 type Option func(*config)
@@ -140,7 +145,7 @@ func (s *Serde) RegisterRaw(ctx context.Context, topic string) (int, error) {
 	}
 	s.mu.Lock()
 	if s.raws[id] == nil {
-		s.raws[id] = &rawReader{schema: raw.Schema}
+		s.raws[id] = &rawReader{schema: raw.Schema, fast: true}
 		s.m.writerSchemas.Inc()
 	}
 	s.mu.Unlock()
@@ -251,6 +256,12 @@ func (s *Serde) DecodeRaw(ctx context.Context, b []byte, dst *raw.Batch) error {
 	return nil
 }
 
+// minLongVarint is the Avro encoding of -2^63. As an array block count, hamba/avro v2.31
+// negates it into a negative length without an error and then writes outside the slice; the
+// resolving decoder (writer schemas other than ours) therefore refuses any value holding
+// these bytes. A real raw batch never does: no field of ours takes that value.
+var minLongVarint = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}
+
 func (s *Serde) decodeRaw(ctx context.Context, b []byte, dst *raw.Batch) error {
 	id, body, err := ParseHeader(b)
 	if err != nil {
@@ -259,6 +270,16 @@ func (s *Serde) decodeRaw(ctx context.Context, b []byte, dst *raw.Batch) error {
 	rr, err := s.rawReader(ctx, id)
 	if err != nil {
 		return err
+	}
+	if rr.fast {
+		// raw.DecodeBatchLimits reuses dst.Events' array and clears what it does not overwrite.
+		if err := raw.DecodeBatchLimits(body, dst, rawLimits); err != nil {
+			return fmt.Errorf("schema id %d: %w: %w", id, ErrMalformed, err)
+		}
+		return dst.Validate()
+	}
+	if bytes.Contains(body, minLongVarint) {
+		return fmt.Errorf("schema id %d: %w: the value holds the varint -2^63, which hamba/avro v2.31 mistakes for a valid array block count", id, ErrMalformed)
 	}
 	r := s.rawDec.Get().(*avro.Reader)
 	defer s.rawDec.Put(r)
@@ -398,10 +419,14 @@ func (r *sysflowReader) get() (*sysflow.Decoder, error) {
 	}
 }
 
-// rawReader holds the schema that reads one writer schema's raw batches into raw.Batch.
+// rawReader holds the schema that reads one writer schema's raw batches into raw.Batch. When
+// the writer schema is ours (the same canonical form, so the same binary encoding) fast is set
+// and batches are decoded by raw.DecodeBatchLimits, hand-written for that encoding; any other
+// writer schema is resolved against ours and read by hamba/avro.
 type rawReader struct {
 	err    error
 	schema avro.Schema
+	fast   bool
 }
 
 func newRawReader(text string) (*rawReader, error) {
@@ -410,7 +435,7 @@ func newRawReader(text string) (*rawReader, error) {
 		return nil, fmt.Errorf("%w: parse: %w", ErrIncompatible, err)
 	}
 	if ws.Fingerprint() == raw.Schema.Fingerprint() {
-		return &rawReader{schema: raw.Schema}, nil
+		return &rawReader{schema: raw.Schema, fast: true}, nil
 	}
 	rs, ok := ws.(*avro.RecordSchema)
 	if !ok || rs.FullName() != raw.Schema.(*avro.RecordSchema).FullName() {

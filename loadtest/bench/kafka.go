@@ -313,6 +313,8 @@ func gatherSum(reg prometheus.Gatherer, name string, match map[string]string) fl
 				sum += m.GetCounter().GetValue()
 			case m.GetGauge() != nil:
 				sum += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				sum += m.GetHistogram().GetSampleSum()
 			}
 		}
 	}

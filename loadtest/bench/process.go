@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/processors/pipeline"
@@ -251,5 +252,34 @@ func (b *bench) process(ctx context.Context, r *runEnv, n int, total int64, prof
 		return res, fmt.Errorf("process: committed offsets: %w", err)
 	}
 	res.CommittedEvents, res.CommittedBytes = r.upTo(committed)
+	return res, nil
+}
+
+// restoreResult is a fresh instance taking over every partition of a run whose processing
+// phase has ended: it joins the group and restores the state the first instance checkpointed.
+type restoreResult struct {
+	Changelog int64         // offsets in the changelog (records, tombstones and markers)
+	Ready     time.Duration // Run to ready: join, assignment and restore
+	Restore   time.Duration // the restore alone (sfstream_processor_restore_seconds)
+}
+
+// restoreRun measures restoreResult on run r.
+func (b *bench) restoreRun(ctx context.Context, r *runEnv) (res restoreResult, err error) {
+	ends, err := r.adm.ListEndOffsets(ctx, r.topics.State)
+	if err != nil {
+		return res, fmt.Errorf("restore: changelog end offsets: %w", err)
+	}
+	ends.Each(func(o kadm.ListedOffset) { res.Changelog += o.Offset })
+	start := time.Now()
+	f, err := b.startFleet(ctx, r, 1)
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, f.stop()) }()
+	if err := f.waitReady(ctx, start.Add(b.cfg.PhaseTimeout)); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
+	}
+	res.Ready = time.Since(start)
+	res.Restore = time.Duration(gatherSum(f.insts[0].reg, "sfstream_processor_restore_seconds", nil) * float64(time.Second))
 	return res, nil
 }

@@ -96,6 +96,14 @@ func (rep *Report) Markdown(w io.Writer, profiles bool) error {
 	}
 	p.f("\nProcessor ev/s is wall-clock throughput of one instance from \"joined and restored\" to \"every raw offset committed\"; per core divides by the processor process's CPU time in that window (the broker runs elsewhere). The bare baseline consumes (read_committed) and decodes the same raw records from the same broker in the same run, nothing else; like the processor, it works on the partitions of a poll in parallel, so the wall-clock ratio compares work, not parallelism. The per-CPU-second ratio divides the processor's events per CPU-second by the baseline's.\n\n")
 
+	p.f("### State restore\n\n")
+	p.f("| profile | changelog offsets | join + restore | restore alone |\n|---|--:|--:|--:|\n")
+	for _, pr := range rep.Profiles {
+		p.f("| %s | %s | %s | %s |\n", pr.Profile.Name, si(float64(pr.Restore.Changelog)),
+			pr.Restore.Ready.Round(time.Millisecond), pr.Restore.Restore.Round(time.Millisecond))
+	}
+	p.f("\nAfter the processor phase, a fresh instance joins the group and restores every partition from the changelog the first one wrote (read to its end, read_committed, then decoded into state). Join + restore is from its Run to ready.\n\n")
+
 	p.f("### Bytes\n\n")
 	p.f("| profile | raw events | raw bytes | raw bytes/event | SysFlow records (events + entities) | SysFlow bytes | reduction raw/SysFlow | archive bytes (sffile, deflate) | archive bytes per 1M ev | reduction raw/archive |\n")
 	p.f("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")

@@ -45,6 +45,7 @@ type ProfileReport struct {
 	Produce  produceResult
 	Baseline consumeResult
 	Process  processResult
+	Restore  restoreResult
 	Output   outputResult
 	// CPUProfile is the processor phase's profile file, and Hotspots its summary.
 	CPUProfile string
@@ -155,6 +156,10 @@ func (b *bench) profile(ctx context.Context, p *gen.Profile) (pr *ProfileReport,
 			b.log.Warn("cpu profile summary", "err", err)
 			err = nil
 		}
+	}
+	b.log.Info("restore", "profile", p.Name)
+	if pr.Restore, err = b.restoreRun(ctx, r); err != nil {
+		return pr, err
 	}
 	b.log.Info("output", "profile", p.Name)
 	if pr.Output, err = b.measureOutput(ctx, r, gen.DefaultExporter); err != nil {
