@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.StringVar(&cfg.InstanceID, "instance-id", "", "static group member id (StatefulSets): a restart keeps the partitions (default dynamic membership)")
 	f.DurationVar(&cfg.SessionTimeout, "session-timeout", 10*time.Second, "group session timeout: how long a dead instance keeps its partitions")
 	f.IntVar(&cfg.MaxPollRecords, "max-poll-records", 5000, "raw records per transaction at most")
+	f.IntVar(&cfg.Workers, "workers", 0, "partitions applied in parallel within a transaction (default the number of CPUs)")
 	f.BoolVar(&st.ProcFlow, "proc-flow", st.ProcFlow, "aggregate thread clones and exits into ProcessFlows")
 	f.BoolVar(&st.FileOnly, "file-only", st.FileOnly, "keep FileFlows of regular files only (drop dirs, pipes, unix sockets)")
 	f.IntVar(&st.ReadMode, "file-read-mode", st.ReadMode, "read-only FileFlows: 0 keep, 1 drop, 2 drop under /proc /dev /sys /lib /usr/lib")

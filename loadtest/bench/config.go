@@ -58,6 +58,10 @@ type Config struct {
 	// ScalingEvents is how many raw events each scaling run produces: more than Events,
 	// because the instances' joins take the first seconds. Default 4 × Events.
 	ScalingEvents int64
+	// ScalingWorkers is pipeline.Config.Workers of each instance of the scaling runs: 1 (what
+	// sfbench passes by default) makes N instances use N cores, so that adding instances is
+	// what scales; 0 lets every instance use every core.
+	ScalingWorkers int
 	// StateEvents is how many events the State-alone phase applies per profile, after a
 	// warm-up of a fifth as many. Default 1,000,000.
 	StateEvents int64

@@ -87,7 +87,7 @@ func (b *bench) latency(ctx context.Context, p *gen.Profile, rate float64) (res 
 		return res, err
 	}
 	defer func() { err = errors.Join(err, r.close(ctx)) }()
-	f, err := b.startFleet(ctx, r, 1)
+	f, err := b.startFleet(ctx, r, 1, 0)
 	if err != nil {
 		return res, err
 	}

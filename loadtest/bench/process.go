@@ -68,7 +68,7 @@ type instance struct {
 }
 
 // startFleet starts n processors of one group on the run's topics; stop them with stop.
-func (b *bench) startFleet(ctx context.Context, r *runEnv, n int) (*fleet, error) {
+func (b *bench) startFleet(ctx context.Context, r *runEnv, n, workers int) (*fleet, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	f := &fleet{cancel: cancel}
 	for i := 0; i < n; i++ {
@@ -84,6 +84,7 @@ func (b *bench) startFleet(ctx context.Context, r *runEnv, n int) (*fleet, error
 			Group:           r.group(),
 			TransactionalID: fmt.Sprintf("%sprocessor-%d", r.kcfg.TopicPrefix, i),
 			State:           b.cfg.State,
+			Workers:         workers,
 		}, serde, reg, pipeline.WithLogger(quiet(b.log)), pipeline.WithKafkaOptions(kafka.WithLogger(quiet(b.log))))
 		if err != nil {
 			return nil, errors.Join(err, f.stop())
@@ -184,11 +185,11 @@ func (f *fleet) waitReady(ctx context.Context, deadline time.Time) error {
 // process runs n processor instances over the run's raw topic until everything is committed
 // or the phase timeout, and stops them. With profile set, a CPU profile of the window is
 // written there.
-func (b *bench) process(ctx context.Context, r *runEnv, n int, total int64, profile string) (res processResult, err error) {
+func (b *bench) process(ctx context.Context, r *runEnv, n, workers int, total int64, profile string) (res processResult, err error) {
 	res.Instances = n
 	deadline := time.Now().Add(b.cfg.PhaseTimeout)
 	start := time.Now()
-	f, err := b.startFleet(ctx, r, n)
+	f, err := b.startFleet(ctx, r, n, workers)
 	if err != nil {
 		return res, err
 	}
@@ -271,7 +272,7 @@ func (b *bench) restoreRun(ctx context.Context, r *runEnv) (res restoreResult, e
 	}
 	ends.Each(func(o kadm.ListedOffset) { res.Changelog += o.Offset })
 	start := time.Now()
-	f, err := b.startFleet(ctx, r, 1)
+	f, err := b.startFleet(ctx, r, 1, 0)
 	if err != nil {
 		return res, err
 	}

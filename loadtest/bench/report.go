@@ -131,7 +131,11 @@ func (rep *Report) Markdown(w io.Writer, profiles bool) error {
 	p.f("\n")
 
 	if len(rep.Scaling) > 0 {
-		p.f("### Scaling (%s, %s events per run, %d partitions, instances in one process)\n\n", rep.Profiles[0].Profile.Name, si(float64(c.ScalingEvents)), c.Partitions)
+		workers := "every core"
+		if c.ScalingWorkers > 0 {
+			workers = fmt.Sprintf("%d", c.ScalingWorkers)
+		}
+		p.f("### Scaling (%s, %s events per run, %d partitions, instances in one process, parallel partitions per instance: %s)\n\n", rep.Profiles[0].Profile.Name, si(float64(c.ScalingEvents)), c.Partitions, workers)
 		p.f("| instances | processor ev/s | CPU busy (cores) | ev per CPU-second | efficiency T(N)/(N·T(1)) | CPU-normalised efficiency | events before the window | aborted txns (in window) | complete |\n")
 		p.f("|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		base := rep.Scaling[0].Process
@@ -143,7 +147,7 @@ func (rep *Report) Markdown(w io.Writer, profiles bool) error {
 				ratioF(pc.rate(), n*base.rate()), ratioF(pc.perCore(), base.perCore()),
 				count(pc.EventsBefore), pc.Aborted, pc.AbortedInWindow, pc.Complete)
 		}
-		p.f("\nThis machine has %d cores shared by the processors, the broker and the driver, so wall-clock throughput cannot grow past what %d cores give: T(N)/(N·T(1)) measures the machine, not the design. CPU-normalised efficiency (events per processor CPU-second at N over the same at 1) measures what adding instances costs in work (group coordination, more transactions, smaller fetches per instance); on a machine with a core per instance plus the broker's, it is the wall-clock efficiency to expect.\n\n", m.Cores, m.Cores)
+		p.f("\nThis machine has %d cores shared by the processors, the broker and the driver, so wall-clock throughput cannot grow past what %d cores give: T(N)/(N·T(1)) measures the machine, not the design. CPU-normalised efficiency (events per processor CPU-second at N over the same at 1) measures what adding instances costs in work (group coordination, more transactions, smaller fetches per instance); on a machine with a core per instance plus the broker's, it is the wall-clock efficiency to expect. With one parallel partition per instance (sf-processor --workers 1) an instance uses about one core, so going from 1 to 2 instances is going from 1 to 2 cores; with every core per instance (the default), one instance already uses the whole machine.\n\n", m.Cores, m.Cores)
 	}
 
 	if l := rep.Latency; l != nil {

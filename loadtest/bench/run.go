@@ -148,7 +148,7 @@ func (b *bench) profile(ctx context.Context, p *gen.Profile) (pr *ProfileReport,
 		pr.CPUProfile = filepath.Join(b.cfg.CPUProfile, "processor-"+p.Name+".pprof")
 	}
 	b.log.Info("processor", "profile", p.Name, "instances", 1)
-	if pr.Process, err = b.process(ctx, r, 1, pr.Produce.Events, pr.CPUProfile); err != nil {
+	if pr.Process, err = b.process(ctx, r, 1, 0, pr.Produce.Events, pr.CPUProfile); err != nil {
 		return pr, err
 	}
 	if pr.CPUProfile != "" {
@@ -188,7 +188,7 @@ func (b *bench) scale(ctx context.Context, p *gen.Profile, n int) (res processRe
 		return res, err
 	}
 	b.log.Info("scaling: processors", "profile", p.Name, "instances", n)
-	res, err = b.process(ctx, r, n, pr.Events, "")
+	res, err = b.process(ctx, r, n, b.cfg.ScalingWorkers, pr.Events, "")
 	b.log.Info("scaling point", "instances", n, "events_per_s", int64(res.rate()), "per_core", int64(res.perCore()),
 		"complete", res.Complete, "before_window", res.EventsBefore, "aborted_in_window", res.AbortedInWindow)
 	return res, err

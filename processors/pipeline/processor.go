@@ -46,6 +46,9 @@ type Config struct {
 	State state.Config
 	// MaxPollRecords bounds the raw records of one transaction. Default 5000.
 	MaxPollRecords int
+	// Workers bounds the owned partitions applied in parallel within a transaction (each
+	// partition's state is independent). Default runtime.GOMAXPROCS(0).
+	Workers int
 	// RestoreIdle is how long a restore waits for more changelog records once the end offset
 	// it looked up seems reached (aborted transactions make the visible end earlier).
 	// Default 500ms.
@@ -69,6 +72,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxPollRecords == 0 {
 		c.MaxPollRecords = 5000
 	}
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
 	if c.RestoreIdle == 0 {
 		c.RestoreIdle = 500 * time.Millisecond
 	}
@@ -87,6 +93,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPollRecords < 1 {
 		errs = append(errs, fmt.Errorf("max poll records %d: want >= 1", c.MaxPollRecords))
+	}
+	if c.Workers < 1 {
+		errs = append(errs, fmt.Errorf("workers %d: want >= 1", c.Workers))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("processor config: %w", errors.Join(errs...))
@@ -252,7 +261,7 @@ func (p *Processor) Run(ctx context.Context) error {
 
 // transact processes one poll's records in one transaction. The partitions of the poll are
 // independent (each has its own state), so they are applied in parallel, one goroutine per
-// partition, at most GOMAXPROCS at a time; each produces its outputs in its own record order,
+// partition, at most Config.Workers at a time; each produces its outputs in its own record order,
 // so the records of one key keep their order.
 func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
 	start := time.Now()
@@ -340,10 +349,16 @@ func (p *Processor) runWork(ctx context.Context, work []*partWork, produce func(
 		}
 		return p.checkpoint(w.part, produce)
 	}
-	if len(work) == 1 {
-		return run(work[0])
+	if len(work) == 1 || p.cfg.Workers == 1 {
+		var errs []error
+		for _, w := range work {
+			if err := run(w); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
 	}
-	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	sem := make(chan struct{}, p.cfg.Workers)
 	errs := make([]error, len(work))
 	var wg sync.WaitGroup
 	for i, w := range work {

@@ -70,6 +70,7 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 	f.StringVar(&scaling, "scaling", "1,2,3", "processor instance counts of the scaling run (\"none\": off)")
 	f.StringVar(&stateName, "state", "default", "processor SysFlow config: default (sf-processor's) or reference (the reference test suite's)")
 	f.Int64Var(&cfg.ScalingEvents, "scaling-events", 0, "raw events per scaling run (default 4 × -events)")
+	f.IntVar(&cfg.ScalingWorkers, "scaling-workers", 1, "parallel partitions per instance in the scaling runs (0: one per CPU)")
 	f.Int64Var(&cfg.StateEvents, "state-events", 1_000_000, "events of the State-alone phase per profile")
 	f.DurationVar(&cfg.PhaseTimeout, "phase-timeout", 60*time.Second, "bound of each processing phase")
 	f.DurationVar(&cfg.Latency, "latency", 10*time.Second, "wall time of the paced latency run (negative: off)")
