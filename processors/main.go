@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.DurationVar(&st.ExportInterval, "flow-export-interval", st.ExportInterval, "re-export long-running flows this often")
 	f.DurationVar(&st.ExpireInterval, "flow-expire-interval", st.ExpireInterval, "drop flows idle this long")
 	f.IntVar(&st.MaxProcesses, "max-processes", st.MaxProcesses, "processes kept per partition at most (LRU eviction beyond)")
+	f.DurationVar(&st.EntityTombstoneAfter, "entity-tombstone-after", st.EntityTombstoneAfter, "delete an exited process's entity from sysflow.entities this long (event time) after its exit (0: never)")
 	f.BoolVar(&showVer, "version", false, "print the version and exit")
 	if err := f.Parse(args, getenv); err != nil {
 		return err

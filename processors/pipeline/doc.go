@@ -14,6 +14,11 @@
 // aborts, the state of every owned partition is restored again, so that the records re-read
 // from the last committed offsets are applied exactly once.
 //
+// The partitions of one poll are applied in parallel (at most Config.Workers at a time); each
+// produces its outputs in its own order. An entity with a nil record from the state (a
+// process removed state.Config.EntityTombstoneAfter after its exit) is produced as a
+// tombstone: a nil value under the entity's key.
+//
 // Metrics (registered on the injected registry):
 //
 //	sfstream_processor_records_in_total            raw Kafka records consumed
@@ -27,4 +32,5 @@
 //	sfstream_processor_transactions_total{result}  committed / aborted transactions
 //	sfstream_processor_restore_seconds             time to restore a partition's state
 //	sfstream_processor_evicted_total               processes evicted by the state cap
+//	sfstream_processor_entity_tombstones_total     process entities deleted after their exit
 package pipeline

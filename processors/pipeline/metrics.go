@@ -22,6 +22,7 @@ type metrics struct {
 	txns             *prometheus.CounterVec
 	restoreSecs      prometheus.Histogram
 	evicted          prometheus.Counter
+	tombstones       prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -38,7 +39,8 @@ func newMetrics() *metrics {
 		txns:       prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "transactions_total", Help: "Transactions by result."}, []string{"result"}),
 		restoreSecs: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "restore_seconds", Help: "Time to restore the state of the assigned partitions.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
-		evicted: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "evicted_total", Help: "Processes evicted by the state cap (lost exits)."}),
+		evicted:    prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "evicted_total", Help: "Processes evicted by the state cap (lost exits)."}),
+		tombstones: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "entity_tombstones_total", Help: "Process entities deleted from sysflow.entities (tombstones), EntityTombstoneAfter after their exit."}),
 	}
 	for _, k := range sysflow.Kinds() {
 		m.recordsOutByKind[k] = m.recordsOut.WithLabelValues(k.String())
@@ -55,7 +57,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		m.txns.WithLabelValues(r)
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.recordsIn, m.eventsIn, m.recordsOut, m.dlq, m.lag, m.processes, m.flows, m.txnSeconds, m.txns, m.restoreSecs, m.evicted} {
+	for _, c := range []prometheus.Collector{m.recordsIn, m.eventsIn, m.recordsOut, m.dlq, m.lag, m.processes, m.flows, m.txnSeconds, m.txns, m.restoreSecs, m.evicted, m.tombstones} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -261,4 +262,97 @@ func TestBadRawRecordsGoToDLQ(t *testing.T) {
 		t.Fatalf("dead-lettered %d records with a reason, want %d: %q", len(reasons), len(bad), reasons)
 	}
 	t.Logf("reasons: %q", reasons)
+}
+
+// An exited process's entity is deleted from sysflow.entities with a tombstone (a nil value
+// under its key) once EntityTombstoneAfter of event time has passed, in the same transaction
+// as the raw record that made it due.
+func TestExitedProcessEntityTombstone(t *testing.T) {
+	_, kcfg, serde := startStack(t)
+	ctx := t.Context()
+	const t0 = 1_700_000_000 * sec
+	exited := raw.Batch{Exporter: "node", HPID: 100, CreateTS: 5, Events: []raw.Event{
+		raw.NewEvent(raw.OpExit, t0, 100),
+	}}
+	tick := func(ts int64) *raw.Batch { // another process on the same partition: advances event time
+		e := raw.NewEvent(raw.OpRead, ts, 200)
+		e.FD, e.Ret = 9, 1
+		return &raw.Batch{Exporter: "node", HPID: 200, CreateTS: 7, Events: []raw.Event{e}}
+	}
+	id, err := serde.RegisterRaw(ctx, kcfg.Topics().Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kafka.NewClient(kcfg, kafka.WithKgoOpts(kgo.RecordPartitioner(kgo.ManualPartitioner())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, b := range []*raw.Batch{&exited, tick(t0 + 2*sec), tick(t0 + 4*sec)} {
+		v, err := serde.AppendRaw(nil, id, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &kgo.Record{Topic: kcfg.Topics().Raw, Partition: 0, Key: raw.Key(b.Exporter, b.HPID, b.CreateTS), Value: v}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := state.ReferenceTestConfig()
+	st.ExitGrace, st.EntityTombstoneAfter = time.Second, 3*time.Second
+	reg := prometheus.NewRegistry()
+	p, err := pipeline.New(pipeline.Config{Kafka: kcfg, Group: kcfg.TopicPrefix + "processors", TransactionalID: kcfg.TopicPrefix + "p-tomb", State: st}, serde, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(pctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("processor: %v", err)
+		}
+	}()
+
+	rd, err := kafka.NewClient(kcfg, kafka.WithKgoOpts(
+		kgo.ConsumeTopics(kcfg.Topics().Entities), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	key := string(raw.Key("node", 100, 5))
+	var versions, tombstones int
+	deadline := time.Now().Add(30 * time.Second)
+	for tombstones == 0 && time.Now().Before(deadline) {
+		fctx, fcancel := context.WithTimeout(ctx, time.Second)
+		rd.PollFetches(fctx).EachRecord(func(r *kgo.Record) {
+			if string(r.Key) != key {
+				return
+			}
+			if r.Value == nil {
+				tombstones++
+			} else {
+				versions++
+			}
+		})
+		fcancel()
+	}
+	if versions == 0 || tombstones != 1 {
+		t.Fatalf("entity %s: %d versions and %d tombstones on %s, want its versions then one tombstone", key, versions, tombstones, kcfg.Topics().Entities)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := -1.0
+	for _, mf := range mfs {
+		if mf.GetName() == "sfstream_processor_entity_tombstones_total" {
+			got = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if got != 1 {
+		t.Errorf("sfstream_processor_entity_tombstones_total = %v, want 1", got)
+	}
 }

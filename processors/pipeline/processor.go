@@ -315,6 +315,8 @@ func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
 				p.m.recordsOutByKind[k].Add(float64(n))
 			}
 		}
+		p.m.evicted.Add(float64(w.evicted))
+		p.m.tombstones.Add(float64(w.tombstones))
 	}
 
 	committed, err := p.sess.End(ctx, kgo.TryCommit)
@@ -344,9 +346,12 @@ func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
 // parallel.
 func (p *Processor) runWork(ctx context.Context, work []*partWork, produce func(*kgo.Record)) error {
 	run := func(w *partWork) error {
+		s0 := w.part.st.Stats()
 		for _, r := range w.records {
 			p.applyRecord(ctx, w, r, produce)
 		}
+		s1 := w.part.st.Stats()
+		w.evicted, w.tombstones = s1.Evicted-s0.Evicted, s1.Tombstones-s0.Tombstones
 		return p.checkpoint(w.part, produce)
 	}
 	if len(work) == 1 || p.cfg.Workers == 1 {
@@ -398,12 +403,13 @@ func (p *Processor) updateGauges(now time.Time) {
 
 // partWork is one partition's share of a transaction and what it counted.
 type partWork struct {
-	part    *partition
-	records []*kgo.Record
-	events  int
-	out     [sysflow.NumKinds]int
-	slab    []kgo.Record // output records, allocated in blocks
-	buf     []byte       // encoded values, allocated in blocks
+	part                *partition
+	records             []*kgo.Record
+	events              int
+	out                 [sysflow.NumKinds]int
+	evicted, tombstones int64        // processes evicted by the cap, entities deleted
+	slab                []kgo.Record // output records, allocated in blocks
+	buf                 []byte       // encoded values, allocated in blocks
 }
 
 // record returns a fresh output record from w's current block.
@@ -441,6 +447,12 @@ func (p *Processor) flush(w *partWork, produce func(*kgo.Record)) {
 	part := w.part
 	send := func(topic string, id int, recs []pending) {
 		for _, pr := range recs {
+			if pr.rec == nil { // an entity tombstone
+				r := w.record()
+				r.Topic, r.Key, r.Value = topic, pr.key, nil
+				produce(r)
+				continue
+			}
 			if cap(w.buf)-len(w.buf) < 1024 {
 				w.buf = make([]byte, 0, valueBlock)
 			}

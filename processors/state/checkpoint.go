@@ -29,6 +29,12 @@ type Meta struct {
 	LastExpire int64
 }
 
+// goneVersion starts the changelog value of a process removed after its exit whose entity
+// tombstone is pending: the byte, then when it is due (ns, varint) and the process's creation
+// seq (uvarint, the order of tombstones due at the same time). A process's own value
+// starts with its format version (1), never this.
+const goneVersion = 0xf0
+
 // metaVersion is the format version of an encoded Meta.
 const metaVersion = 1
 
@@ -77,7 +83,11 @@ func (s *State) Changes() ([]Record, Meta, error) {
 		key := string(k.kafkaKey())
 		p, ok := s.procs[k]
 		if !ok {
-			out = append(out, Record{Key: key})
+			var v []byte                            // removed for good: a tombstone
+			if t, pending := s.tombAt[k]; pending { // removed, entity not yet deleted
+				v = binary.AppendUvarint(binary.AppendVarint([]byte{goneVersion}, t.at), t.seq)
+			}
+			out = append(out, Record{Key: key, Value: v})
 			continue
 		}
 		v, err := encodeProc(p)
@@ -112,6 +122,19 @@ func Restore(cfg Config, out Output, meta Meta, records map[string][]byte) (*Sta
 			if err := s.marks.restore(k); err != nil {
 				return nil, fmt.Errorf("restore: %w", err)
 			}
+			continue
+		}
+		if len(v) > 0 && v[0] == goneVersion {
+			key, err := parseProcKey(k)
+			if err != nil {
+				return nil, fmt.Errorf("restore: %w", err)
+			}
+			at, n := binary.Varint(v[1:])
+			seq, m := binary.Uvarint(v[1+max(n, 0):])
+			if n <= 0 || m <= 0 || 1+n+m != len(v) {
+				return nil, fmt.Errorf("restore %s: bad pending tombstone value % x", k, v)
+			}
+			s.scheduleTombstone(key, at, seq)
 			continue
 		}
 		p, err := decodeProc(v)

@@ -29,6 +29,10 @@ type Config struct {
 	// MaxProcesses caps the processes kept per partition; the least recently used is
 	// evicted (and counted) beyond it. Default 100000.
 	MaxProcesses int
+	// EntityTombstoneAfter is how long (event time) after a process's exit its entity is
+	// deleted from sysflow.entities with a tombstone: long enough that no archive hour still
+	// open can reference it. 0 never deletes. Default 2h (DESIGN.md).
+	EntityTombstoneAfter time.Duration
 	// MaxEntities caps the File and Container entities remembered as emitted per partition;
 	// beyond it the oldest half is forgotten (and may be emitted again, as REUP). Default 1M.
 	MaxEntities int
@@ -45,6 +49,8 @@ func DefaultConfig() Config {
 		ExitGrace:      time.Second,
 		MaxProcesses:   100000,
 		MaxEntities:    1 << 20,
+
+		EntityTombstoneAfter: 2 * time.Hour,
 	}
 }
 
@@ -72,6 +78,9 @@ func (c Config) Validate() error {
 	}
 	if c.ExitGrace < 0 {
 		errs = append(errs, fmt.Errorf("exit grace %s: want >= 0", c.ExitGrace))
+	}
+	if c.EntityTombstoneAfter < 0 {
+		errs = append(errs, fmt.Errorf("entity tombstone delay %s: want >= 0 (0: never)", c.EntityTombstoneAfter))
 	}
 	if c.MaxEntities < 2 {
 		errs = append(errs, fmt.Errorf("max entities %d: want >= 2", c.MaxEntities))

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -60,6 +61,21 @@ type tuple struct {
 // processKey returns the Kafka key of a process: <exporter>/P/<hpid>/<createTS>.
 func (k procKey) kafkaKey() []byte {
 	return raw.Key(k.exporter, k.oid.HPID, k.oid.CreateTS)
+}
+
+// parseProcKey parses a process key, <exporter>/P/<hpid>/<createTS>.
+func parseProcKey(key string) (procKey, error) {
+	i := strings.LastIndex(key, "/P/")
+	if i < 0 {
+		return procKey{}, fmt.Errorf("process key %q: no /P/", key)
+	}
+	hpid, cts, ok := strings.Cut(key[i+3:], "/")
+	h, err1 := strconv.ParseInt(hpid, 10, 64)
+	c, err2 := strconv.ParseInt(cts, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return procKey{}, fmt.Errorf("process key %q: want <exporter>/P/<hpid>/<createTS>", key)
+	}
+	return procKey{exporter: key[:i], oid: sysflow.OID{HPID: h, CreateTS: c}}, nil
 }
 
 // newProcEntity builds a Process entity from raw attributes, as the reference's createProcess.

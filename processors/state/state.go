@@ -10,7 +10,8 @@ import (
 )
 
 // Output receives what a State emits. Keys are Kafka keys (DESIGN.md): entities by entity
-// key, events and flows by their process key. Records are owned by the receiver.
+// key, events and flows by their process key. Records are owned by the receiver. An entity
+// with a nil record is a tombstone: the entity of that key is deleted.
 type Output interface {
 	Entity(key []byte, rec sysflow.Record)
 	Event(key []byte, rec sysflow.Record)
@@ -28,6 +29,7 @@ type Stats struct {
 	LostEvents   int64 // events lost upstream, as the notices count them
 	Entities     int64
 	EventRecords int64
+	Tombstones   int64 // process entities deleted, EntityTombstoneAfter after their exit
 }
 
 // State is the SysFlow state of one partition. It is not safe for concurrent use.
@@ -41,6 +43,8 @@ type State struct {
 	now        int64                // ns, the last event's ts
 	lastExpire int64                // s
 	exited     exitQueue            // exited processes, earliest exit first
+	tombs      exitQueue            // removed processes' entity tombstones, earliest due first
+	tombAt     map[procKey]tombDue  // each pending tombstone
 	dirty      map[procKey]struct{} // changed since the last Changes
 	stats      Stats
 }
@@ -51,11 +55,12 @@ func New(cfg Config, out Output) (*State, error) {
 		return nil, err
 	}
 	return &State{
-		cfg:   cfg,
-		out:   out,
-		procs: map[procKey]*proc{},
-		marks: newMarks(cfg.MaxEntities),
-		dirty: map[procKey]struct{}{},
+		cfg:    cfg,
+		out:    out,
+		procs:  map[procKey]*proc{},
+		marks:  newMarks(cfg.MaxEntities),
+		dirty:  map[procKey]struct{}{},
+		tombAt: map[procKey]tombDue{},
 	}, nil
 }
 
@@ -171,6 +176,9 @@ func (s *State) Apply(b *raw.Batch) error {
 		}
 		s.expire(s.now)
 		s.removeExited()
+		if len(s.tombs) > 0 && s.tombs[0].at <= s.now {
+			s.emitTombstones()
+		}
 		s.stats.Events++
 		if err := s.apply(key, e); err != nil {
 			return fmt.Errorf("apply %s event %d: %w", e.Op, i, err)
@@ -193,6 +201,9 @@ func (s *State) lookup(key procKey, ts int64, attrs *raw.Proc, st sysflow.Object
 	}
 	if len(s.procs) >= s.cfg.MaxProcesses {
 		s.evictOldest()
+	}
+	if _, ok := s.tombAt[key]; ok {
+		delete(s.tombAt, key) // back after its removal (a late event): no tombstone
 	}
 	p := &proc{
 		key:      key,
@@ -277,6 +288,35 @@ func (s *State) removeExited() {
 		s.forget(x.key)
 		s.touch(x.key)
 		s.stats.Removed++
+		if ttl := s.cfg.EntityTombstoneAfter.Nanoseconds(); ttl > 0 {
+			s.scheduleTombstone(x.key, x.at+ttl, p.seq)
+		}
+	}
+}
+
+// tombDue is when a pending tombstone is due (ns) and its process's creation seq.
+type tombDue struct {
+	at  int64
+	seq uint64
+}
+
+// scheduleTombstone makes the entity of a removed process due for deletion at (ns).
+func (s *State) scheduleTombstone(key procKey, at int64, seq uint64) {
+	s.tombAt[key] = tombDue{at, seq}
+	heap.Push(&s.tombs, exitEntry{at: at, seq: seq, key: key})
+}
+
+// emitTombstones deletes the entities of removed processes whose tombstone is due.
+func (s *State) emitTombstones() {
+	for len(s.tombs) > 0 && s.tombs[0].at <= s.now {
+		x := heap.Pop(&s.tombs).(exitEntry)
+		if t, ok := s.tombAt[x.key]; !ok || t.at != x.at {
+			continue // the process came back, or this entry is stale
+		}
+		delete(s.tombAt, x.key)
+		s.touch(x.key)
+		s.stats.Tombstones++
+		s.out.Entity(x.key.kafkaKey(), nil)
 	}
 }
 

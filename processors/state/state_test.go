@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/sysflow"
@@ -122,6 +123,9 @@ func show(e emitted) string {
 	if e.entity {
 		where = "entity"
 	}
+	if e.rec == nil {
+		return fmt.Sprintf("%s %s tombstone", where, e.key)
+	}
 	s := fmt.Sprintf("%s %s %s %+v", where, e.key, e.rec.Kind(), e.rec)
 	return strings.ReplaceAll(s, "\n", " ")
 }
@@ -148,9 +152,51 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// other is a batch of a second process whose event emits nothing (a read of an unknown fd):
+// it only advances event time.
+func other(hpid int64, ts int64) *raw.Batch {
+	e := raw.NewEvent(raw.OpRead, ts, hpid)
+	e.FD, e.Ret = 9, 1
+	return &raw.Batch{Exporter: exporter, HPID: hpid, CreateTS: 7, Events: []raw.Event{e}}
+}
+
 func goldenCases() []goldenCase {
 	ref := state.ReferenceTestConfig()
+	tomb := ref
+	tomb.ExitGrace, tomb.EntityTombstoneAfter = time.Second, 3*time.Second
 	return []goldenCase{
+		{
+			name: "an exited process's entity is tombstoned EntityTombstoneAfter after its exit",
+			cfg:  tomb,
+			in: []*raw.Batch{
+				batch(snapshot(t0), ev(raw.OpExit, t0+1, nil)),
+				other(200, t0+2*sec),   // removes the process (exit grace 1s): tombstone due at t0+1+3s
+				other(200, t0+3*sec),   // not yet due
+				other(200, t0+4*sec+1), // due
+				other(200, t0+9*sec),   // nothing more
+			},
+			want: []emitted{
+				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+1)),
+				event(&sysflow.ProcessEvent{ProcOID: oid, TS: t0 + 1, TID: hpid, OpFlags: opExit, Args: []string{}}),
+				{true, pkey, nil},
+			},
+		},
+		{
+			name: "a late event of a removed process cancels its tombstone",
+			cfg:  tomb,
+			in: []*raw.Batch{
+				batch(snapshot(t0), ev(raw.OpExit, t0+1, nil)),
+				other(200, t0+2*sec),                                                        // removed: tombstone due at t0+1+3s
+				batch(ev(raw.OpRead, t0+3*sec, func(e *raw.Event) { e.FD = 9; e.Ret = 1 })), // late: the process is back
+				other(200, t0+5*sec),
+			},
+			want: []emitted{
+				entity(pkey, processEntity(sysflow.StateReup, t0)),
+				entity(pkey, processEntity(sysflow.StateReup, t0+1)),
+				event(&sysflow.ProcessEvent{ProcOID: oid, TS: t0 + 1, TID: hpid, OpFlags: opExit, Args: []string{}}),
+			},
+		},
 		{
 			name: "open read write close",
 			cfg:  ref,
