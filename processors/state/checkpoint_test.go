@@ -186,3 +186,40 @@ func TestMetaBinary(t *testing.T) {
 		}
 	}
 }
+
+// Pending tombstones are capped by MaxEntities: beyond it the earliest is given up (counted),
+// never emitted early.
+func TestPendingTombstonesCapped(t *testing.T) {
+	cfg := state.ReferenceTestConfig()
+	cfg.MaxEntities = 2
+	o := &out{}
+	s, err := state.New(cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 { // four processes exit, one per second
+		b := &raw.Batch{Exporter: exporter, HPID: int64(300 + i), CreateTS: 9, Events: []raw.Event{raw.NewEvent(raw.OpExit, t0+int64(i)*sec, int64(300+i))}}
+		if err := s.Apply(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Apply(other(200, t0+10*sec)); err != nil { // all four removed
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Removed != 4 || st.TombstonesForgotten != 2 || st.Tombstones != 0 {
+		t.Fatalf("stats %+v: want 4 removed, 2 tombstones forgotten, none emitted yet", st)
+	}
+	o.recs = nil
+	if err := s.Apply(other(200, t0+3*3600*sec)); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, r := range o.recs {
+		if r.rec == nil {
+			keys = append(keys, r.key)
+		}
+	}
+	if want := []string{"node/P/302/9", "node/P/303/9"}; !reflect.DeepEqual(keys, want) {
+		t.Fatalf("tombstones %v, want %v (the two latest)", keys, want)
+	}
+}

@@ -30,6 +30,9 @@ type Stats struct {
 	Entities     int64
 	EventRecords int64
 	Tombstones   int64 // process entities deleted, EntityTombstoneAfter after their exit
+	// TombstonesForgotten counts pending tombstones given up because MaxEntities of them were
+	// pending: those entities stay in sysflow.entities (an archive is never missing one).
+	TombstonesForgotten int64
 }
 
 // State is the SysFlow state of one partition. It is not safe for concurrent use.
@@ -302,6 +305,14 @@ type tombDue struct {
 
 // scheduleTombstone makes the entity of a removed process due for deletion at (ns).
 func (s *State) scheduleTombstone(key procKey, at int64, seq uint64) {
+	for len(s.tombAt) >= s.cfg.MaxEntities && len(s.tombs) > 0 {
+		x := heap.Pop(&s.tombs).(exitEntry)
+		if t, ok := s.tombAt[x.key]; ok && t.at == x.at {
+			delete(s.tombAt, x.key)
+			s.touch(x.key) // its changelog key goes
+			s.stats.TombstonesForgotten++
+		}
+	}
 	s.tombAt[key] = tombDue{at, seq}
 	heap.Push(&s.tombs, exitEntry{at: at, seq: seq, key: key})
 }
