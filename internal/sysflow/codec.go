@@ -113,6 +113,18 @@ func NewEncoder() *Encoder {
 
 // Append appends the Avro binary encoding of rec to dst and returns the extended slice.
 func (e *Encoder) Append(dst []byte, rec Record) ([]byte, error) {
+	// The high-volume kinds have a hand-written encoder (fastenc.go) that writes the same
+	// bytes; everything else, and any value it declines, goes through hamba/avro.
+	if out, ok := appendFast(dst, rec); ok {
+		return out, nil
+	}
+	return e.appendHamba(dst, rec)
+}
+
+// appendHamba is Append through hamba/avro's reflection-driven encoder for every kind: the
+// path of the kinds without a hand-written encoder, and the reference that encoder is tested
+// against.
+func (e *Encoder) appendHamba(dst []byte, rec Record) ([]byte, error) {
 	if rec == nil {
 		return dst, errors.New("encode sysflow record: nil record")
 	}
