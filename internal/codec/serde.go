@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -256,12 +255,6 @@ func (s *Serde) DecodeRaw(ctx context.Context, b []byte, dst *raw.Batch) error {
 	return nil
 }
 
-// minLongVarint is the Avro encoding of -2^63. As an array block count, hamba/avro v2.31
-// negates it into a negative length without an error and then writes outside the slice; the
-// resolving decoder (writer schemas other than ours) therefore refuses any value holding
-// these bytes. A real raw batch never does: no field of ours takes that value.
-var minLongVarint = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}
-
 func (s *Serde) decodeRaw(ctx context.Context, b []byte, dst *raw.Batch) error {
 	id, body, err := ParseHeader(b)
 	if err != nil {
@@ -278,8 +271,8 @@ func (s *Serde) decodeRaw(ctx context.Context, b []byte, dst *raw.Batch) error {
 		}
 		return dst.Validate()
 	}
-	if bytes.Contains(body, minLongVarint) {
-		return fmt.Errorf("schema id %d: %w: the value holds the varint -2^63, which hamba/avro v2.31 mistakes for a valid array block count", id, ErrMalformed)
+	if err := sysflow.CheckMinLong(body); err != nil { // hamba/avro v2.31 mis-decodes it
+		return fmt.Errorf("schema id %d: %w: %w", id, ErrMalformed, err)
 	}
 	r := s.rawDec.Get().(*avro.Reader)
 	defer s.rawDec.Put(r)

@@ -266,3 +266,27 @@ func BenchmarkWriteFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*10000), "ns/record")
 }
+
+// A block holding the varint -2^63 (which hamba/avro takes for a valid array block count) is
+// corrupt, with the block's offset, before any record of it is decoded.
+func TestBlockWithMinLongIsCorrupt(t *testing.T) {
+	pe := &sysflow.ProcessEvent{ProcOID: sysflow.OID{CreateTS: 1, HPID: 1}, TS: 1, TID: 1, OpFlags: 1, Args: []string{"a"}}
+	hdr := &sysflow.Header{Version: 5, Exporter: "n"}
+	data := writeFile(t, []sysflow.Record{hdr, pe}, sffile.WithCodec(sffile.CodecNull), sffile.WithBlockSize(1))
+	datum, err := sysflow.NewEncoder().Append(nil, pe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(data, datum)
+	if i < 2 || data[i-2] != 2 || int(data[i-1]) != 2*len(datum) {
+		t.Fatalf("the ProcessEvent is not alone in a block of its own")
+	}
+	bad := []byte{8, 2, 2, 2, 2, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 2, 2, 2, 'a', 0, 0}
+	corrupt := append(append(append([]byte(nil), data[:i-1]...), byte(2*len(bad))), bad...)
+	corrupt = append(corrupt, data[i+len(datum):]...)
+	_, err = readBytes(corrupt)
+	var ce *sffile.CorruptError
+	if !errors.As(err, &ce) || !errors.Is(err, sysflow.ErrMinLong) {
+		t.Fatalf("err = %v, want a CorruptError wrapping ErrMinLong", err)
+	}
+}

@@ -232,6 +232,9 @@ func (r *Reader) nextBlock() error {
 			return r.corrupt(r.blockOff, fmt.Errorf("inflate block: %w", err))
 		}
 	}
+	if err := sysflow.CheckMinLong(body); err != nil {
+		return r.corrupt(r.blockOff, fmt.Errorf("block: %w", err))
+	}
 	r.ar.Reset(body)
 	r.ar.Error = nil
 	r.remaining = count

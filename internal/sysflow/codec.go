@@ -1,6 +1,7 @@
 package sysflow
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,8 +222,29 @@ func v5Decoder() *Decoder {
 	return &Decoder{branches: v5Dec.branches, r: avro.NewReader(nil, 0, avro.WithReaderConfig(api))}
 }
 
+// minLongVarint is the Avro encoding of -2^63. As an array block count, hamba/avro v2.31
+// negates it into a negative length without an error and mis-decodes what follows (writing
+// outside the slice). No real SysFlow datum holds it (no field takes that value), so input
+// holding these bytes is refused as corrupt before hamba sees it.
+var minLongVarint = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}
+
+// ErrMinLong is returned for input holding the varint -2^63 (see CheckMinLong).
+var ErrMinLong = errors.New("holds the varint -2^63, which hamba/avro mistakes for an array block count")
+
+// CheckMinLong returns ErrMinLong, wrapped with its offset, if b holds the Avro varint -2^63.
+// Decoders call it on a datum or a block before hamba/avro reads it.
+func CheckMinLong(b []byte) error {
+	if i := bytes.Index(b, minLongVarint); i >= 0 {
+		return fmt.Errorf("at byte %d: %w", i, ErrMinLong)
+	}
+	return nil
+}
+
 // Decode decodes one datum occupying all of data.
 func (d *Decoder) Decode(data []byte) (Record, error) {
+	if err := CheckMinLong(data); err != nil {
+		return nil, fmt.Errorf("decode sysflow record: %w", err)
+	}
 	d.r.Reset(data)
 	d.r.Error = nil
 	rec, err := d.ReadFrom(d.r)

@@ -185,3 +185,19 @@ func BenchmarkDecodeFileFlow(b *testing.B) {
 		}
 	}
 }
+
+// hamba/avro mis-decodes an array block count of -2^63 without an error; Decode refuses any
+// datum holding that varint instead.
+func TestDecodeRefusesMinLongBlockCount(t *testing.T) {
+	d, err := sysflow.NewDecoder("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A ProcessEvent (branch 4) whose args array is a block of -2^63 items, then one of "a".
+	b := []byte{8, 2, 2, 2, 2, 2}
+	b = append(b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 2)
+	b = append(b, 2, 2, 'a', 0, 0)
+	if rec, err := d.Decode(b); !errors.Is(err, sysflow.ErrMinLong) {
+		t.Fatalf("Decode = %+v, %v; want ErrMinLong", rec, err)
+	}
+}
