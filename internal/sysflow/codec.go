@@ -224,8 +224,11 @@ func v5Decoder() *Decoder {
 
 // minLongVarint is the Avro encoding of -2^63. As an array block count, hamba/avro v2.31
 // negates it into a negative length without an error and mis-decodes what follows (writing
-// outside the slice). No real SysFlow datum holds it (no field takes that value), so input
-// holding these bytes is refused as corrupt before hamba sees it.
+// outside the slice). Where it sits cannot be told without decoding, so input holding these
+// bytes anywhere is refused as corrupt before hamba sees it. The price: a datum with a long
+// field of exactly -2^63 (no SysFlow field takes that value: times, counts, ids) is refused
+// too, and so, with odds of about 2^-80 per position, is one whose FOID or a non-UTF-8 path
+// holds these ten bytes.
 var minLongVarint = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}
 
 // ErrMinLong is returned for input holding the varint -2^63 (see CheckMinLong).
