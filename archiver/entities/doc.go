@@ -20,7 +20,11 @@
 //   - At most MaxVersions versions are kept per entity (the oldest are dropped); two versions
 //     with the same ts and state are one (the first read is kept).
 //   - Versions are immutable once added: readers may hold them without a lock.
-//   - A tombstone (nil value) removes the entity.
+//   - A tombstone (nil value) deletes the entity by Kafka time, as versions are added: records
+//     written after it do not find the entity, records written before it still do (an
+//     archiver rebuilding old hours reads the tombstone before them). Deleted entities leave
+//     memory once the newest Kafka timestamp read is DefaultDeletedRetention past their
+//     tombstone (Kafka's own default delete.retention.ms).
 //
 // Metrics (Follower, registered on the injected registry):
 //

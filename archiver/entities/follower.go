@@ -46,6 +46,27 @@ type Follower struct {
 	mu     sync.Mutex
 	pos    map[int32]int64 // next offset to read, per partition
 	change chan struct{}   // closed and replaced whenever pos advances
+
+	retention time.Duration // how long deleted entities are kept (Kafka time)
+	newest    int64         // the newest Kafka timestamp read (ms)
+	prunedAt  int64         // newest when Prune last ran
+}
+
+// DefaultDeletedRetention is how long, in Kafka time, the table keeps an entity after its
+// tombstone: Kafka's own default delete.retention.ms, after which compaction may drop the
+// tombstone and a restarted archiver would not see the entity either.
+const DefaultDeletedRetention = 24 * time.Hour
+
+// pruneEvery is how much Kafka time passes between two prunes of deleted entities.
+const pruneEvery = 10 * time.Minute
+
+// WithDeletedRetention sets how long deleted entities are kept (0: DefaultDeletedRetention).
+func WithDeletedRetention(d time.Duration) FollowerOption {
+	return func(f *Follower) {
+		if d > 0 {
+			f.retention = d
+		}
+	}
 }
 
 // FollowerOption configures a Follower.
@@ -85,6 +106,8 @@ func NewFollower(cl *kgo.Client, topic string, dec Decoder, table *Table, opts .
 		adm:    kadm.NewClient(cl),
 		pos:    map[int32]int64{},
 		change: make(chan struct{}),
+
+		retention: DefaultDeletedRetention,
 	}
 	for _, o := range opts {
 		o(f)
@@ -138,8 +161,18 @@ func (f *Follower) apply(ctx context.Context, r *kgo.Record) error {
 	if r.Attrs.IsControl() {
 		return nil
 	}
+	kts := r.Timestamp.UnixMilli()
+	if kts > f.newest {
+		f.newest = kts
+		if f.newest-f.prunedAt >= pruneEvery.Milliseconds() {
+			f.prunedAt = f.newest
+			if n := f.table.Prune(f.newest - f.retention.Milliseconds()); n > 0 {
+				f.log.Debug("deleted entities dropped", logKeyEntities, n)
+			}
+		}
+	}
 	if r.Value == nil {
-		f.table.Remove(string(r.Key))
+		f.table.Remove(string(r.Key), kts)
 		f.m.count(resultTombstone)
 		return nil
 	}
@@ -152,7 +185,7 @@ func (f *Follower) apply(ctx context.Context, r *kgo.Record) error {
 		f.log.Warn("undecodable entity record skipped", logKeyPartition, r.Partition, logKeyOffset, r.Offset, logKeyErr, err)
 		return nil
 	}
-	if err := f.table.Add(string(r.Key), rec, r.Timestamp.UnixMilli()); err != nil {
+	if err := f.table.Add(string(r.Key), rec, kts); err != nil {
 		f.m.count(resultBadKey)
 		f.log.Warn("entity record with a bad key skipped", logKeyPartition, r.Partition, logKeyOffset, r.Offset, logKeyErr, err)
 		return nil

@@ -3,6 +3,7 @@ package entities
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,8 +210,15 @@ func equalPtr(a, b *string) bool {
 	return *a == *b
 }
 
-// Remove deletes the entity with Kafka key key (a tombstone). Unknown keys are ignored.
-func (t *Table) Remove(key string) {
+// Remove records a tombstone of the entity with Kafka key key, written at Kafka timestamp kts
+// (ms). Like versions, it takes effect by Kafka time: a record written after it (a later
+// kts) finds the entity deleted, a record written before it (or in the same millisecond)
+// still finds its versions, so the
+// archive of an hour does not depend on whether the table read the tombstone before archiving
+// it (an archiver rebuilding old hours after a restart reads the whole topic first). Unknown
+// keys are ignored. Deleted entities are dropped from memory by Prune.
+func (t *Table) Remove(key string, kts int64) {
+	tomb := Version{Order: Order{TS: math.MaxInt64, KTS: kts}}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if i := strings.LastIndex(key, "/P/"); i >= 0 {
@@ -218,31 +226,92 @@ func (t *Table) Remove(key string) {
 		h, err1 := strconv.ParseInt(hpid, 10, 64)
 		c, err2 := strconv.ParseInt(cts, 10, 64)
 		if ok && err1 == nil && err2 == nil {
-			delete(t.procs, procKey{key[:i], sysflow.OID{CreateTS: c, HPID: h}})
+			k := procKey{key[:i], sysflow.OID{CreateTS: c, HPID: h}}
+			if vs, ok := t.procs[k]; ok {
+				t.procs[k] = addTombstone(vs, tomb)
+			}
 			return
 		}
 	}
 	if i := strings.LastIndex(key, "/F/"); i >= 0 {
 		if foid, err := sysflow.ParseFOID(key[i+3:]); err == nil {
-			delete(t.files, fileKey{key[:i], foid})
+			k := fileKey{key[:i], foid}
+			if vs, ok := t.files[k]; ok {
+				t.files[k] = addTombstone(vs, tomb)
+			}
 			return
 		}
 	}
 	if exp, ok := strings.CutSuffix(key, "/H"); ok {
-		delete(t.headers, exp)
+		if vs, ok := t.headers[exp]; ok {
+			t.headers[exp] = addTombstone(vs, tomb)
+		}
 	}
 	if i := strings.Index(key, "/C/"); i >= 0 {
-		delete(t.conts, contKey{key[:i], key[i+3:]})
+		k := contKey{key[:i], key[i+3:]}
+		if vs, ok := t.conts[k]; ok {
+			t.conts[k] = addTombstone(vs, tomb)
+		}
 	}
+}
+
+// addTombstone appends a tombstone (a Version without a record) to vs, which keeps its
+// versions in order: tombstones sort last (ts MaxInt64) and are never trimmed by MaxVersions
+// before the versions they delete.
+func addTombstone(vs []Version, tomb Version) []Version {
+	for _, v := range vs {
+		if v.Rec == nil && v.KTS == tomb.KTS {
+			return vs
+		}
+	}
+	return append(vs, tomb)
+}
+
+// Prune drops from memory the entities whose latest entry is a tombstone written before
+// before (Kafka timestamp, ms): no record the archiver may still look up was written that
+// early. It returns how many were dropped.
+func (t *Table) Prune(before int64) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return pruneMap(t.procs, before) + pruneMap(t.files, before) + pruneMap(t.conts, before) + pruneMap(t.headers, before)
+}
+
+func pruneMap[K comparable](m map[K][]Version, before int64) int {
+	n := 0
+	for k, vs := range m {
+		if last := vs[len(vs)-1]; last.Rec == nil && last.KTS < before && latestKTS(vs) == last.KTS {
+			delete(m, k)
+			n++
+		}
+	}
+	return n
+}
+
+func latestKTS(vs []Version) int64 {
+	var m int64
+	for _, v := range vs {
+		m = max(m, v.KTS)
+	}
+	return m
 }
 
 // pick returns the version a record with SysFlow time ts and Kafka timestamp kts refers to:
 // among the versions written no later than kts (or all, when none was), the latest with ts at
-// most ts, else the earliest.
+// most ts, else the earliest. Versions written no later than the latest tombstone written
+// before kts are deleted for it; if that leaves none, the entity is not found.
 func pick(vs []Version, ts, kts int64) (Version, bool) {
+	// Kafka timestamps are milliseconds: a record written in the same millisecond as a
+	// tombstone counts as written before it (the processor writes an entity's last events
+	// before its tombstone), and so does a version.
+	tomb := int64(math.MinInt64) // KTS of the latest tombstone before kts
+	for i := range vs {
+		if vs[i].Rec == nil && vs[i].KTS < kts {
+			tomb = max(tomb, vs[i].KTS)
+		}
+	}
 	best, first := -1, -1
 	for i := range vs {
-		if vs[i].KTS > kts {
+		if vs[i].Rec == nil || vs[i].KTS > kts || (tomb != math.MinInt64 && vs[i].KTS <= tomb) {
 			continue
 		}
 		if first < 0 {
@@ -252,8 +321,11 @@ func pick(vs []Version, ts, kts int64) (Version, bool) {
 			best = i
 		}
 	}
-	if first < 0 { // every version was written after the record: the log is out of order
+	if first < 0 && tomb == math.MinInt64 { // every version was written after the record: the log is out of order
 		for i := range vs {
+			if vs[i].Rec == nil {
+				continue
+			}
 			if first < 0 {
 				first = i
 			}

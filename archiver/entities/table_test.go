@@ -112,10 +112,46 @@ func TestContainersFilesHeadersAndTombstones(t *testing.T) {
 	tb.Add(oid.Key("n"), proc(sysflow.StateCreated, 9, 1, "x"), 1)
 	before := tb.Len()
 	for _, k := range []string{oid.Key("n"), foid.Key("n"), sysflow.ContainerKey("n", id), sysflow.HeaderKey("n"), "garbage"} {
-		tb.Remove(k)
+		tb.Remove(k, 50) // tombstones written at Kafka time 50
 	}
-	if tb.Len() != before-4 || tb.Len() != 0 {
-		t.Errorf("after tombstones %d entities, want 0 (had %d)", tb.Len(), before)
+	// Records written before the tombstones still find the entities; later ones do not.
+	if _, ok := tb.Process("n", oid, 9, 49); !ok {
+		t.Error("process deleted for a record written before its tombstone")
+	}
+	if _, ok := tb.File("n", foid, 5, 49); !ok {
+		t.Error("file deleted for a record written before its tombstone")
+	}
+	if _, ok := tb.Process("n", oid, 9, 50); !ok {
+		t.Error("process deleted for a record written in the millisecond of its tombstone")
+	}
+	if _, ok := tb.Process("n", oid, 9, 51); ok {
+		t.Error("process found for a record written after its tombstone")
+	}
+	if _, ok := tb.File("n", foid, 5, 60); ok {
+		t.Error("file found for a record written after its tombstone")
+	}
+	if _, ok := tb.Container("n", id, 60); ok {
+		t.Error("container found after its tombstone")
+	}
+	if _, ok := tb.Header("n", 60); ok {
+		t.Error("header found after its tombstone")
+	}
+	if tb.Len() != before {
+		t.Errorf("tombstones dropped entities at once: %d held, want %d until pruned", tb.Len(), before)
+	}
+	// A version written after a tombstone (the entity came back) is found again.
+	tb.Add(oid.Key("n"), proc(sysflow.StateModified, 9, 20, "y"), 70)
+	if v, ok := tb.Process("n", oid, 30, 80); !ok || v.KTS != 70 {
+		t.Errorf("version after the tombstone: %+v, %v", v, ok)
+	}
+	if _, ok := tb.Process("n", oid, 30, 60); ok {
+		t.Error("process found between its tombstone and its return")
+	}
+	if n := tb.Prune(50); n != 0 {
+		t.Errorf("Prune(50) dropped %d: the tombstones were written at 50, not before", n)
+	}
+	if n := tb.Prune(51); n != 3 || tb.Len() != 1 {
+		t.Errorf("Prune(51) dropped %d, %d left; want 3 dropped and the process that came back kept", n, tb.Len())
 	}
 }
 
