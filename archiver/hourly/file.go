@@ -412,25 +412,15 @@ func withMetadata(hdr []byte, sync [16]byte, extra map[string]string) ([]byte, e
 	}
 	sort.Strings(keys)
 	out := []byte{'O', 'b', 'j', 1}
-	out = appendLong(out, int64(len(keys)))
+	out = sysflow.AppendLong(out, int64(len(keys)))
 	for _, k := range keys {
-		out = appendLong(out, int64(len(k)))
+		out = sysflow.AppendLong(out, int64(len(k)))
 		out = append(out, k...)
-		out = appendLong(out, int64(len(meta[k])))
+		out = sysflow.AppendLong(out, int64(len(meta[k])))
 		out = append(out, meta[k]...)
 	}
-	out = appendLong(out, 0)
+	out = sysflow.AppendLong(out, 0)
 	return append(out, sync[:]...), nil
-}
-
-// appendLong appends v in Avro's zig-zag varint encoding.
-func appendLong(b []byte, v int64) []byte {
-	u := uint64(v<<1) ^ uint64(v>>63)
-	for u >= 0x80 {
-		b = append(b, byte(u)|0x80)
-		u >>= 7
-	}
-	return append(b, byte(u))
 }
 
 // ReadMetadata reads the container metadata of an object from its first bytes.

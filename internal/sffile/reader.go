@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/flate"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -292,9 +291,4 @@ func (r *Reader) readBytes(limit int) ([]byte, error) {
 	}
 	r.off += n
 	return b, nil
-}
-
-// appendLong appends the zig-zag varint encoding of v.
-func appendLong(b []byte, v int64) []byte {
-	return binary.AppendUvarint(b, uint64((v<<1)^(v>>63)))
 }

@@ -92,12 +92,12 @@ func NewWriter(w io.Writer, hdr *sysflow.Header, opts ...Option) (*Writer, error
 		wr.zw = zw
 	}
 	h := append([]byte(nil), magic[:]...)
-	h = appendLong(h, 2)
+	h = sysflow.AppendLong(h, 2)
 	h = appendString(h, "avro.codec")
 	h = appendString(h, cfg.codec)
 	h = appendString(h, "avro.schema")
 	h = appendString(h, schemas.Compact(schemas.SysFlow()))
-	h = appendLong(h, 0)
+	h = sysflow.AppendLong(h, 0)
 	h = append(h, wr.sync[:]...)
 	if err := wr.write(h); err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func NewWriter(w io.Writer, hdr *sysflow.Header, opts ...Option) (*Writer, error
 }
 
 func appendString(b []byte, s string) []byte {
-	b = appendLong(b, int64(len(s)))
+	b = sysflow.AppendLong(b, int64(len(s)))
 	return append(b, s...)
 }
 
@@ -169,8 +169,8 @@ func (w *Writer) Flush() error {
 		body = w.zbuf.Bytes()
 	}
 	h := make([]byte, 0, 20+len(body)+16)
-	h = appendLong(h, w.count)
-	h = appendLong(h, int64(len(body)))
+	h = sysflow.AppendLong(h, w.count)
+	h = sysflow.AppendLong(h, int64(len(body)))
 	h = append(h, body...)
 	h = append(h, w.sync[:]...)
 	if err := w.write(h); err != nil {

@@ -107,54 +107,54 @@ func stateIndex(s ObjectState) (byte, bool) {
 func appendFileFlow(b []byte, r *FileFlow) []byte {
 	b = slices.Grow(b, maxFixedFF)
 	b = appendKindOID(b, KindFileFlow, &r.ProcOID)
-	b = appendLong(b, r.TS)
-	b = appendLong(b, r.TID)
+	b = AppendLong(b, r.TS)
+	b = AppendLong(b, r.TID)
 	b = appendInt(b, r.OpFlags)
 	b = appendInt(b, r.OpenFlags)
-	b = appendLong(b, r.EndTS)
+	b = AppendLong(b, r.EndTS)
 	b = append(b, r.FileOID[:]...)
 	b = appendInt(b, r.FD)
-	b = appendLong(b, r.NumRRecvOps)
-	b = appendLong(b, r.NumWSendOps)
-	b = appendLong(b, r.NumRRecvBytes)
-	return appendLong(b, r.NumWSendBytes)
+	b = AppendLong(b, r.NumRRecvOps)
+	b = AppendLong(b, r.NumWSendOps)
+	b = AppendLong(b, r.NumRRecvBytes)
+	return AppendLong(b, r.NumWSendBytes)
 }
 
 func appendNetworkFlow(b []byte, r *NetworkFlow) []byte {
 	b = slices.Grow(b, maxFixedNF)
 	b = appendKindOID(b, KindNetworkFlow, &r.ProcOID)
-	b = appendLong(b, r.TS)
-	b = appendLong(b, r.TID)
+	b = AppendLong(b, r.TS)
+	b = AppendLong(b, r.TID)
 	b = appendInt(b, r.OpFlags)
-	b = appendLong(b, r.EndTS)
+	b = AppendLong(b, r.EndTS)
 	b = appendInt(b, r.SIP)
 	b = appendInt(b, r.SPort)
 	b = appendInt(b, r.DIP)
 	b = appendInt(b, r.DPort)
 	b = appendInt(b, r.Proto)
 	b = appendInt(b, r.FD)
-	b = appendLong(b, r.NumRRecvOps)
-	b = appendLong(b, r.NumWSendOps)
-	b = appendLong(b, r.NumRRecvBytes)
-	return appendLong(b, r.NumWSendBytes)
+	b = AppendLong(b, r.NumRRecvOps)
+	b = AppendLong(b, r.NumWSendOps)
+	b = AppendLong(b, r.NumRRecvBytes)
+	return AppendLong(b, r.NumWSendBytes)
 }
 
 func appendProcessFlow(b []byte, r *ProcessFlow) []byte {
 	b = slices.Grow(b, maxFixedPF)
 	b = appendKindOID(b, KindProcessFlow, &r.ProcOID)
-	b = appendLong(b, r.TS)
-	b = appendLong(b, r.NumThreadsCloned)
+	b = AppendLong(b, r.TS)
+	b = AppendLong(b, r.NumThreadsCloned)
 	b = appendInt(b, r.OpFlags)
-	b = appendLong(b, r.EndTS)
-	b = appendLong(b, r.NumThreadsExited)
-	return appendLong(b, r.NumCloneErrors)
+	b = AppendLong(b, r.EndTS)
+	b = AppendLong(b, r.NumThreadsExited)
+	return AppendLong(b, r.NumCloneErrors)
 }
 
 func appendFileEvent(b []byte, r *FileEvent) []byte {
 	b = slices.Grow(b, maxFixedFE)
 	b = appendKindOID(b, KindFileEvent, &r.ProcOID)
-	b = appendLong(b, r.TS)
-	b = appendLong(b, r.TID)
+	b = AppendLong(b, r.TS)
+	b = AppendLong(b, r.TID)
 	b = appendInt(b, r.OpFlags)
 	b = append(b, r.FileOID[:]...)
 	b = appendInt(b, r.Ret)
@@ -168,8 +168,8 @@ func appendFileEvent(b []byte, r *FileEvent) []byte {
 func appendProcessEvent(b []byte, r *ProcessEvent) []byte {
 	b = slices.Grow(b, maxHeadLen+2*maxLongLen+2*maxIntLen+stringsBound(r.Args))
 	b = appendKindOID(b, KindProcessEvent, &r.ProcOID)
-	b = appendLong(b, r.TS)
-	b = appendLong(b, r.TID)
+	b = AppendLong(b, r.TS)
+	b = AppendLong(b, r.TID)
 	b = appendInt(b, r.OpFlags)
 	b = appendStrings(b, r.Args)
 	return appendInt(b, r.Ret)
@@ -192,7 +192,7 @@ func appendProcess(b []byte, r *Process, state byte) []byte {
 		b = append(b, 2)
 		b = appendOID(b, r.POID)
 	}
-	b = appendLong(b, r.TS)
+	b = AppendLong(b, r.TS)
 	b = appendString(b, r.Exe)
 	b = appendString(b, r.ExeArgs)
 	b = appendInt(b, r.UID)
@@ -215,7 +215,7 @@ func appendFile(b []byte, r *File, state byte) []byte {
 	b = slices.Grow(b, n)
 	b = append(b, byte(KindFile)<<1, state<<1)
 	b = append(b, r.OID[:]...)
-	b = appendLong(b, r.TS)
+	b = AppendLong(b, r.TS)
 	b = appendInt(b, r.ResType)
 	b = appendString(b, r.Path)
 	return appendOptString(b, r.ContainerID)
@@ -228,8 +228,8 @@ func appendKindOID(b []byte, k Kind, o *OID) []byte {
 }
 
 func appendOID(b []byte, o *OID) []byte {
-	b = appendLong(b, o.CreateTS)
-	return appendLong(b, o.HPID)
+	b = AppendLong(b, o.CreateTS)
+	return AppendLong(b, o.HPID)
 }
 
 func appendBool(b []byte, v bool) []byte {
@@ -242,11 +242,11 @@ func appendBool(b []byte, v bool) []byte {
 // appendInt appends an Avro int. The zigzag varint of an int32 equals that of its
 // sign-extended int64, so it shares appendLong's loop.
 func appendInt(b []byte, v int32) []byte {
-	return appendLong(b, int64(v))
+	return AppendLong(b, int64(v))
 }
 
-// appendLong appends an Avro long: zigzag, then 7 bits a byte, low bits first.
-func appendLong(b []byte, v int64) []byte {
+// AppendLong appends an Avro long (or int): zigzag, then 7 bits a byte, low bits first.
+func AppendLong(b []byte, v int64) []byte {
 	u := uint64(v<<1) ^ uint64(v>>63)
 	for u >= 0x80 {
 		b = append(b, byte(u)|0x80)
@@ -267,7 +267,7 @@ func longLen(v int64) int {
 }
 
 func appendString(b []byte, s string) []byte {
-	b = appendLong(b, int64(len(s)))
+	b = AppendLong(b, int64(len(s)))
 	return append(b, s...)
 }
 
@@ -289,8 +289,8 @@ func appendStrings(b []byte, ss []string) []byte {
 		for _, s := range blk {
 			size += longLen(int64(len(s))) + len(s)
 		}
-		b = appendLong(b, -int64(len(blk)))
-		b = appendLong(b, int64(size))
+		b = AppendLong(b, -int64(len(blk)))
+		b = AppendLong(b, int64(size))
 		for _, s := range blk {
 			b = appendString(b, s)
 		}

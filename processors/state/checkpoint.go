@@ -78,7 +78,7 @@ func (m *Meta) UnmarshalBinary(b []byte) error {
 // tombstone for each process removed or entity forgotten) and the partition's clocks, and
 // starts a new change set.
 func (s *State) Changes() ([]Record, Meta, error) {
-	out := s.marks.changes(make([]Record, 0, len(s.dirty)+len(s.marks.newFiles)+len(s.marks.newConts)+len(s.marks.forgotten)))
+	out := s.marks.changes(make([]Record, 0, len(s.dirty)+s.marks.pending()))
 	for _, k := range s.dirtyKeys() {
 		key := string(k.kafkaKey())
 		p, ok := s.procs[k]

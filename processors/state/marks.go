@@ -19,15 +19,9 @@ type marks struct {
 	exporters []string          // interned exporter names; id i+1 is exporters[i]
 	expIDs    map[string]uint32 // name -> id
 
-	files     map[fileMark]bool // true: not yet checkpointed
-	fileOrder []fileMark        // insertion order, for eviction
-	newFiles  []fileMark        // marked since the last checkpoint
-
-	conts     map[string]bool // by entity key; true: not yet checkpointed
-	contOrder []string
-	newConts  []string
-
-	forgotten []string // entity keys forgotten since the last checkpoint
+	files     markSet[fileMark]
+	conts     markSet[string] // by entity key
+	forgotten []string        // entity keys forgotten since the last checkpoint
 }
 
 // fileMark identifies a File entity of an exporter.
@@ -36,8 +30,56 @@ type fileMark struct {
 	foid sysflow.FOID
 }
 
+// markSet is the marks of one kind.
+type markSet[K comparable] struct {
+	set   map[K]bool // true: not yet checkpointed
+	order []K        // insertion order, for eviction
+	fresh []K        // marked since the last checkpoint
+}
+
 func newMarks(max int) marks {
-	return marks{max: max, expIDs: map[string]uint32{}, files: map[fileMark]bool{}, conts: map[string]bool{}}
+	return marks{max: max, expIDs: map[string]uint32{},
+		files: markSet[fileMark]{set: map[fileMark]bool{}}, conts: markSet[string]{set: map[string]bool{}}}
+}
+
+// mark records k; it reports false if k was marked. Beyond max marks the oldest half is
+// forgotten, each passed to forget: at worst they are emitted once more (REUP).
+func (s *markSet[K]) mark(k K, max int, forget func(K)) bool {
+	if _, ok := s.set[k]; ok {
+		return false
+	}
+	if len(s.set) >= max {
+		n := len(s.order) / 2
+		for _, o := range s.order[:n] {
+			delete(s.set, o)
+			forget(o)
+		}
+		s.order = append(s.order[:0], s.order[n:]...)
+	}
+	s.set[k] = true
+	s.order = append(s.order, k)
+	s.fresh = append(s.fresh, k)
+	return true
+}
+
+// changes appends the changelog records of the marks new since the last call, in marking
+// order, and starts a new change set.
+func (s *markSet[K]) changes(out []Record, key func(K) string) []Record {
+	for _, k := range s.fresh {
+		if s.set[k] { // false: already written, or forgotten and marked again
+			out = append(out, Record{Key: key(k), Value: emittedMark})
+			s.set[k] = false
+		}
+	}
+	clear(s.fresh)
+	s.fresh = s.fresh[:0]
+	return out
+}
+
+// restore records a mark read from the changelog (already checkpointed).
+func (s *markSet[K]) restore(k K) {
+	s.set[k] = false
+	s.order = append(s.order, k)
 }
 
 // exporterID returns the interned id of an exporter name.
@@ -55,42 +97,17 @@ func (m *marks) fileKey(k fileMark) string { return k.foid.Key(m.exporters[k.exp
 
 // markFile records that a File entity was emitted; it reports false if it had been.
 func (m *marks) markFile(k fileMark) bool {
-	if _, ok := m.files[k]; ok {
-		return false
-	}
-	if len(m.files) >= m.max {
-		// Forget the oldest half: at worst they are emitted once more (REUP).
-		n := len(m.fileOrder) / 2
-		for _, o := range m.fileOrder[:n] {
-			delete(m.files, o)
-			m.forgotten = append(m.forgotten, m.fileKey(o))
-		}
-		m.fileOrder = append(m.fileOrder[:0], m.fileOrder[n:]...)
-	}
-	m.files[k] = true
-	m.fileOrder = append(m.fileOrder, k)
-	m.newFiles = append(m.newFiles, k)
-	return true
+	return m.files.mark(k, m.max, func(o fileMark) { m.forgotten = append(m.forgotten, m.fileKey(o)) })
 }
 
-// markContainer is markFile for a Container entity, by its entity key.
+// markContainer records that a Container entity, by its entity key, was emitted; it reports
+// false if it had been.
 func (m *marks) markContainer(key string) bool {
-	if _, ok := m.conts[key]; ok {
-		return false
-	}
-	if len(m.conts) >= m.max {
-		n := len(m.contOrder) / 2
-		for _, o := range m.contOrder[:n] {
-			delete(m.conts, o)
-			m.forgotten = append(m.forgotten, o)
-		}
-		m.contOrder = append(m.contOrder[:0], m.contOrder[n:]...)
-	}
-	m.conts[key] = true
-	m.contOrder = append(m.contOrder, key)
-	m.newConts = append(m.newConts, key)
-	return true
+	return m.conts.mark(key, m.max, func(o string) { m.forgotten = append(m.forgotten, o) })
 }
+
+// pending returns how many changelog records the next changes call may append at most.
+func (m *marks) pending() int { return len(m.forgotten) + len(m.files.fresh) + len(m.conts.fresh) }
 
 // changes appends the changelog records of the marks changed since the last call: tombstones
 // of forgotten marks first, then new marks (containers, then files, each in marking order).
@@ -100,41 +117,21 @@ func (m *marks) changes(out []Record) []Record {
 	}
 	clear(m.forgotten)
 	m.forgotten = m.forgotten[:0]
-	for _, k := range m.newConts {
-		if m.conts[k] { // false: already written, or forgotten and marked again
-			out = append(out, Record{Key: k, Value: emittedMark})
-			m.conts[k] = false
-		}
-	}
-	clear(m.newConts)
-	m.newConts = m.newConts[:0]
-	for _, k := range m.newFiles {
-		if m.files[k] {
-			out = append(out, Record{Key: m.fileKey(k), Value: emittedMark})
-			m.files[k] = false
-		}
-	}
-	m.newFiles = m.newFiles[:0]
-	return out
+	out = m.conts.changes(out, func(k string) string { return k })
+	return m.files.changes(out, m.fileKey)
 }
 
 // restore records a mark read from the changelog (already checkpointed).
 func (m *marks) restore(key string) error {
 	if i := strings.LastIndex(key, "/F/"); i >= 0 {
 		if foid, err := sysflow.ParseFOID(key[i+3:]); err == nil {
-			k := fileMark{exp: m.exporterID(key[:i]), foid: foid}
-			m.files[k] = false
-			m.fileOrder = append(m.fileOrder, k)
+			m.files.restore(fileMark{exp: m.exporterID(key[:i]), foid: foid})
 			return nil
 		}
 	}
 	if i := strings.LastIndex(key, "/C/"); i >= 0 && i+3 < len(key) {
-		m.conts[key] = false
-		m.contOrder = append(m.contOrder, key)
+		m.conts.restore(key)
 		return nil
 	}
 	return fmt.Errorf("changelog key %q is neither a process, a file nor a container key", key)
 }
-
-// size returns the number of marks held.
-func (m *marks) size() int { return len(m.files) + len(m.conts) }

@@ -438,15 +438,9 @@ func (d *procDecoder) uvarint(what string) uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		if n == 0 {
-			d.fail(d.off, what, "truncated varint")
-		} else {
-			d.fail(d.off, what, "varint overflows 64 bits")
-		}
+	if !d.advance(n, what) {
 		return 0
 	}
-	d.off += n
 	return v
 }
 
@@ -455,16 +449,25 @@ func (d *procDecoder) varint(what string) int64 {
 		return 0
 	}
 	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		if n == 0 {
-			d.fail(d.off, what, "truncated varint")
-		} else {
-			d.fail(d.off, what, "varint overflows 64 bits")
-		}
+	if !d.advance(n, what) {
 		return 0
 	}
-	d.off += n
 	return v
+}
+
+// advance moves past a varint of n bytes as encoding/binary reports it (0: truncated, < 0:
+// overflow), or fails.
+func (d *procDecoder) advance(n int, what string) bool {
+	switch {
+	case n == 0:
+		d.fail(d.off, what, "truncated varint")
+	case n < 0:
+		d.fail(d.off, what, "varint overflows 64 bits")
+	default:
+		d.off += n
+		return true
+	}
+	return false
 }
 
 func (d *procDecoder) int32(what string) int32 {
