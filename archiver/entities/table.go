@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/sysflow"
 )
 
@@ -221,17 +221,12 @@ func (t *Table) Remove(key string, kts int64) {
 	tomb := Version{Order: Order{TS: math.MaxInt64, KTS: kts}}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if i := strings.LastIndex(key, "/P/"); i >= 0 {
-		hpid, cts, ok := strings.Cut(key[i+3:], "/")
-		h, err1 := strconv.ParseInt(hpid, 10, 64)
-		c, err2 := strconv.ParseInt(cts, 10, 64)
-		if ok && err1 == nil && err2 == nil {
-			k := procKey{key[:i], sysflow.OID{CreateTS: c, HPID: h}}
-			if vs, ok := t.procs[k]; ok {
-				t.procs[k] = addTombstone(vs, tomb)
-			}
-			return
+	if exp, h, c, ok := raw.ParseKey(key); ok {
+		k := procKey{exp, sysflow.OID{CreateTS: c, HPID: h}}
+		if vs, ok := t.procs[k]; ok {
+			t.procs[k] = addTombstone(vs, tomb)
 		}
+		return
 	}
 	if i := strings.LastIndex(key, "/F/"); i >= 0 {
 		if foid, err := sysflow.ParseFOID(key[i+3:]); err == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/hamba/avro/v2"
 
@@ -117,6 +118,21 @@ func Key(exporter string, hpid, createTS int64) []byte {
 	b = append(b, '/')
 	b = strconv.AppendInt(b, createTS, 10)
 	return b
+}
+
+// ParseKey parses a process key as Key writes it; ok is false for any other string.
+func ParseKey(key string) (exporter string, hpid, createTS int64, ok bool) {
+	i := strings.LastIndex(key, "/P/")
+	if i < 0 {
+		return "", 0, 0, false
+	}
+	h, c, found := strings.Cut(key[i+3:], "/")
+	hp, err1 := strconv.ParseInt(h, 10, 64)
+	ct, err2 := strconv.ParseInt(c, 10, 64)
+	if !found || err1 != nil || err2 != nil {
+		return "", 0, 0, false
+	}
+	return key[:i], hp, ct, true
 }
 
 // Marshal appends the Avro binary encoding of b to dst.

@@ -154,7 +154,7 @@ func (c consumeResult) rate() float64 { return perSecond(c.Events, c.Wall) }
 // and decodes every record with the processors' codec, until it has read records records. It
 // is shaped like the processor: the partitions of a poll are decoded in parallel, one
 // goroutine per partition, so that the ratio compares work and not parallelism.
-func (b *bench) baseline(ctx context.Context, r *runEnv, records int64) (consumeResult, error) {
+func (b *bench) baseline(ctx context.Context, r *runEnv, records int64) (res consumeResult, err error) {
 	cl, err := kafka.NewClient(r.kcfg, kafka.WithKgoOpts(
 		kgo.ConsumeTopics(r.topics.Raw),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
@@ -174,7 +174,6 @@ func (b *bench) baseline(ctx context.Context, r *runEnv, records int64) (consume
 		err     error
 	}
 	var (
-		res   consumeResult
 		parts = map[int32]*part{}
 		sem   = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
 	)
@@ -201,6 +200,7 @@ func (b *bench) baseline(ctx context.Context, r *runEnv, records int64) (consume
 		r.rawIndex = index
 	}()
 	c0, bc0, t0 := cpuNow(), b.ep.brokerCPU(), time.Now()
+	defer func() { res.Wall, res.CPU, res.BrokerCPU = time.Since(t0), cpuNow()-c0, b.ep.brokerCPU()-bc0 }()
 	for res.Records < records {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -236,14 +236,12 @@ func (b *bench) baseline(ctx context.Context, r *runEnv, records int64) (consume
 		wg.Wait()
 		for _, p := range todo {
 			if p.err != nil {
-				res.Wall, res.CPU, res.BrokerCPU = time.Since(t0), cpuNow()-c0, b.ep.brokerCPU()-bc0
 				return res, fmt.Errorf("baseline: %w", p.err)
 			}
 			res.Events += p.events
 			p.records = nil
 		}
 	}
-	res.Wall, res.CPU, res.BrokerCPU = time.Since(t0), cpuNow()-c0, b.ep.brokerCPU()-bc0
 	return res, nil
 }
 

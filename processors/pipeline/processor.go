@@ -380,23 +380,20 @@ func (p *Processor) runWork(ctx context.Context, work []*partWork, produce func(
 // updateGauges refreshes the state-size gauges, at most once a second: counting flows walks
 // every process.
 func (p *Processor) updateGauges(now time.Time) {
+	var lag int64
+	for _, part := range p.parts {
+		lag += part.lag
+	}
+	p.m.lag.Set(float64(lag))
 	if now.Sub(p.gaugesAt) < time.Second {
-		var lag int64
-		for _, part := range p.parts {
-			lag += part.lag
-		}
-		p.m.lag.Set(float64(lag))
 		return
 	}
 	p.gaugesAt = now
-	var lag int64
 	procs, flows := 0, 0
 	for _, part := range p.parts {
-		lag += part.lag
 		procs += part.st.Processes()
 		flows += part.st.Flows()
 	}
-	p.m.lag.Set(float64(lag))
 	p.m.processes.Set(float64(procs))
 	p.m.flows.Set(float64(flows))
 }

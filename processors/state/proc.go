@@ -65,17 +65,11 @@ func (k procKey) kafkaKey() []byte {
 
 // parseProcKey parses a process key, <exporter>/P/<hpid>/<createTS>.
 func parseProcKey(key string) (procKey, error) {
-	i := strings.LastIndex(key, "/P/")
-	if i < 0 {
-		return procKey{}, fmt.Errorf("process key %q: no /P/", key)
-	}
-	hpid, cts, ok := strings.Cut(key[i+3:], "/")
-	h, err1 := strconv.ParseInt(hpid, 10, 64)
-	c, err2 := strconv.ParseInt(cts, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
+	exp, hpid, cts, ok := raw.ParseKey(key)
+	if !ok {
 		return procKey{}, fmt.Errorf("process key %q: want <exporter>/P/<hpid>/<createTS>", key)
 	}
-	return procKey{exporter: key[:i], oid: sysflow.OID{HPID: h, CreateTS: c}}, nil
+	return procKey{exporter: exp, oid: sysflow.OID{HPID: hpid, CreateTS: cts}}, nil
 }
 
 // newProcEntity builds a Process entity from raw attributes, as the reference's createProcess.

@@ -205,9 +205,7 @@ func (s *State) lookup(key procKey, ts int64, attrs *raw.Proc, st sysflow.Object
 	if len(s.procs) >= s.cfg.MaxProcesses {
 		s.evictOldest()
 	}
-	if _, ok := s.tombAt[key]; ok {
-		delete(s.tombAt, key) // back after its removal (a late event): no tombstone
-	}
+	delete(s.tombAt, key) // back after its removal (a late event): no tombstone
 	p := &proc{
 		key:      key,
 		seq:      s.nextSeq(),
