@@ -315,43 +315,43 @@ func (s *Serde) fetch(ctx context.Context, id int) (string, error) {
 // sysflowReader returns the cached decoders for writer schema id, fetching and resolving the
 // schema on first use. A schema that cannot be resolved is cached as an error.
 func (s *Serde) sysflowReader(ctx context.Context, id int) (*sysflowReader, error) {
-	s.mu.RLock()
-	r := s.sysflows[id]
-	s.mu.RUnlock()
-	if r == nil {
-		text, err := s.fetch(ctx, id)
-		if err != nil && !errors.Is(err, ErrIncompatible) {
-			return nil, err
-		}
-		if err == nil {
-			r, err = newSysflowReader(text)
-		}
-		if err != nil {
-			r = &sysflowReader{err: fmt.Errorf("schema id %d: %w", id, err)}
-		}
-		r = cacheReader(s, s.sysflows, id, r)
+	r, err := readerFor(ctx, s, s.sysflows, id, newSysflowReader, func(err error) *sysflowReader { return &sysflowReader{err: err} })
+	if err != nil {
+		return nil, err
 	}
 	return r, r.err
 }
 
+// rawReader is sysflowReader for raw batches.
 func (s *Serde) rawReader(ctx context.Context, id int) (*rawReader, error) {
-	s.mu.RLock()
-	r := s.raws[id]
-	s.mu.RUnlock()
-	if r == nil {
-		text, err := s.fetch(ctx, id)
-		if err != nil && !errors.Is(err, ErrIncompatible) {
-			return nil, err
-		}
-		if err == nil {
-			r, err = newRawReader(text)
-		}
-		if err != nil {
-			r = &rawReader{err: fmt.Errorf("schema id %d: %w", id, err)}
-		}
-		r = cacheReader(s, s.raws, id, r)
+	r, err := readerFor(ctx, s, s.raws, id, newRawReader, func(err error) *rawReader { return &rawReader{err: err} })
+	if err != nil {
+		return nil, err
 	}
 	return r, r.err
+}
+
+// readerFor returns the reader of writer schema id cached in m, else builds it from the
+// fetched schema and caches it; a schema that cannot be used is cached as failed(err). An
+// error is returned only when the schema could not be fetched (not cached: retried later).
+func readerFor[R any](ctx context.Context, s *Serde, m map[int]*R, id int, build func(string) (*R, error), failed func(error) *R) (*R, error) {
+	s.mu.RLock()
+	r := m[id]
+	s.mu.RUnlock()
+	if r != nil {
+		return r, nil
+	}
+	text, err := s.fetch(ctx, id)
+	if err != nil && !errors.Is(err, ErrIncompatible) {
+		return nil, err
+	}
+	if err == nil {
+		r, err = build(text)
+	}
+	if err != nil {
+		r = failed(fmt.Errorf("schema id %d: %w", id, err))
+	}
+	return cacheReader(s, m, id, r), nil
 }
 
 // cacheReader stores r for id unless another goroutine stored one first, and returns the
