@@ -19,7 +19,7 @@ import (
 	"github.com/sfstream/sfstream/processors/state"
 )
 
-var refDir = filepath.Join("..", "..", "shared", "testdata", "reference")
+var refDir = filepath.Join("..", "testdata", "reference")
 
 func TestHelpDocumentsFlags(t *testing.T) {
 	var buf bytes.Buffer

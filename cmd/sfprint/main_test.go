@@ -20,8 +20,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// referenceDir is shared/testdata/reference seen from this package.
-var referenceDir = filepath.Join("..", "..", "..", "shared", "testdata", "reference")
+// referenceDir is the project's testdata/reference seen from this package.
+var referenceDir = filepath.Join("..", "..", "testdata", "reference")
 
 func ref(name string) string { return filepath.Join(referenceDir, name) }
 

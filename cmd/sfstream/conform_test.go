@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-var refDir = filepath.Join("..", "..", "..", "shared", "testdata", "reference")
+var refDir = filepath.Join("..", "..", "testdata", "reference")
 
 // Every reference capture, replayed through producer, Kafka, processor and archiver, gives the
 // reference collector's records field by field.

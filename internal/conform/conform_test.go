@@ -14,7 +14,7 @@ import (
 	"github.com/sfstream/sfstream/internal/sysflow"
 )
 
-var refDir = filepath.Join("..", "..", "..", "shared", "testdata", "reference")
+var refDir = filepath.Join("..", "..", "testdata", "reference")
 
 func read(t *testing.T, path string) []sysflow.Record {
 	t.Helper()

@@ -11,8 +11,8 @@ import (
 	"github.com/sfstream/sfstream/internal/sysflow"
 )
 
-// referenceDir is ../shared/testdata/reference seen from the repository root.
-var referenceDir = filepath.Join("..", "..", "..", "shared", "testdata", "reference")
+// referenceDir is the project's testdata/reference seen from this package.
+var referenceDir = filepath.Join("..", "..", "testdata", "reference")
 
 func readAll(t testing.TB, path string) []sysflow.Record {
 	t.Helper()

@@ -205,8 +205,8 @@ func TestFlattenerOtherRecords(t *testing.T) {
 	}
 }
 
-// referenceDir is shared/testdata/reference seen from this package.
-var referenceDir = filepath.Join("..", "..", "..", "shared", "testdata", "reference")
+// referenceDir is the project's testdata/reference seen from this package.
+var referenceDir = filepath.Join("..", "..", "testdata", "reference")
 
 func readReference(t *testing.T, name string) []sysflow.Record {
 	t.Helper()

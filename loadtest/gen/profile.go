@@ -11,7 +11,7 @@ import (
 // A Profile is the shape of a synthetic workload: what each simulated process does and the
 // share of every raw operation that results.
 //
-// How the mixes were chosen. The reference captures (../shared/testdata/reference) are short
+// How the mixes were chosen. The reference captures (testdata/reference) are short
 // and filtered: 170 to 680 events each, most of them /proc snapshot records. Replayed through
 // producer/replay (replay.OpHistogram), each profile's source captures give a histogram of
 // raw operations; restricted to the operations the profile models (Ops) and normalised, that

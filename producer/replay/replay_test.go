@@ -12,7 +12,7 @@ import (
 	"github.com/sfstream/sfstream/internal/raw"
 )
 
-const refDir = "../../../shared/testdata/reference"
+const refDir = "../../testdata/reference"
 
 // recorded is the output of one replay: batches in emission order and the events flattened.
 type recorded struct {

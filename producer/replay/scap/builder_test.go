@@ -8,7 +8,7 @@ import (
 // This file builds synthetic captures for tests: block framing and the few encodings the
 // reference captures do not exercise (v1 events, flags, large payloads, old list variants).
 
-const refDir = "../../../../shared/testdata/reference"
+const refDir = "../../../testdata/reference"
 
 type buf struct{ bytes.Buffer }
 
