@@ -27,6 +27,9 @@ func TestConformReferenceCaptures(t *testing.T) {
 			if last := lines[len(lines)-1]; last != "matched 100.0%" {
 				t.Errorf("last line %q, want matched 100.0%%", last)
 			}
+			if !strings.Contains(out.String(), "\nmismatches by type and field: no mismatches\n") {
+				t.Error("the mismatch summary does not say there are no mismatches")
+			}
 		})
 	}
 }
@@ -43,6 +46,9 @@ func TestConformThresholdAndErrors(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "matched ") {
 		t.Errorf("no report printed:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "\nmismatches by type and field, biggest first:\n") {
+		t.Errorf("no mismatch summary printed:\n%s", out.String())
 	}
 	err = conformCmd(context.Background(), []string{filepath.Join(refDir, "README.md"), filepath.Join(refDir, "rename", "rename.sf")}, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "README.md") {

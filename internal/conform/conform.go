@@ -8,6 +8,10 @@
 // flushes); elsewhere the order of the paired records is checked too and departures are
 // reported. A reference record with no exact partner is reported against its closest
 // candidate with the differing fields named.
+//
+// Report.Summary counts those differences by record type and field, with the number of
+// distinct (reference → ours) value pairs, and the records missing on either side, so that
+// one cause that cascades over thousands of records reads as one line.
 package conform
 
 import (
@@ -178,24 +182,43 @@ func show(v reflect.Value) string {
 	return fmt.Sprint(v.Interface())
 }
 
-func fieldDiff(ref, ours sysflow.Record) []string {
+// change is one compared field in which two records of the same type differ.
+type change struct {
+	pos             int // the field's index among the record's compared fields
+	name, ref, ours string
+}
+
+// changes lists the compared fields in which ours differs from ref, in declaration order;
+// both records are of the same type.
+func changes(ref, ours sysflow.Record) []change {
 	a, b := fields(ref), fields(ours)
-	var out []string
+	var out []change
 	for i := range a {
 		if a[i].value != b[i].value {
-			out = append(out, fmt.Sprintf("%s: %s → %s", a[i].name, abbrev(a[i].value), abbrev(b[i].value)))
+			out = append(out, change{i, a[i].name, a[i].value, b[i].value})
 		}
 	}
 	return out
 }
 
+func fieldDiff(ref, ours sysflow.Record) []string {
+	cs := changes(ref, ours)
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = fmt.Sprintf("%s: %s → %s", c.name, abbrev(c.ref), abbrev(c.ours))
+	}
+	return out
+}
+
 // abbrev shortens long values (environments) for the report.
-func abbrev(v string) string {
-	const max = 100
-	if len(v) <= max {
+func abbrev(v string) string { return shorten(v, 100) }
+
+// shorten cuts v to its first n bytes and says how long it was, if it is longer.
+func shorten(v string, n int) string {
+	if len(v) <= n {
 		return v
 	}
-	return v[:max] + fmt.Sprintf("…(%d bytes)", len(v))
+	return v[:n] + fmt.Sprintf("…(%d bytes)", len(v))
 }
 
 // brief renders a record's compared fields with long values shortened.
@@ -223,7 +246,8 @@ func longestIncreasing(pairs [][2]int) int {
 	return len(tails)
 }
 
-// Write prints the report readably; its last line is "matched NN.N%".
+// Write prints the report readably: per-type counts, the per-record diffs and extra records,
+// the mismatch summary (Summary), and last a line "matched NN.N%".
 func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "%-4s %9s %9s\n", "type", "reference", "ours")
 	for _, k := range sysflow.Kinds() {
@@ -252,6 +276,7 @@ func (r *Report) Write(w io.Writer) {
 	if r.OutOfOrder > 0 {
 		fmt.Fprintf(w, "%d matched record(s) in another order than the reference's\n", r.OutOfOrder)
 	}
+	writeSummary(w, r.Summary())
 	fmt.Fprintf(w, "%d of %d reference records matched field by field\n", r.Matched, r.Compared)
 	fmt.Fprintf(w, "matched %.1f%%\n", r.Percent())
 }
