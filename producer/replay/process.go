@@ -8,18 +8,23 @@ import (
 	"github.com/sfstream/sfstream/producer/replay/scap"
 )
 
-// cloneRaceWindow bounds how far apart the two exits of one clone can be for a thread entry
-// created by one side to be taken as the other side's child rather than a stale entry.
-const cloneRaceWindow = int64(1e9)
+// cloneStaleTime is libsinsp's CLONE_STALE_TIME_NS: a thread entry created by a clone exit
+// more than this long before the child's own exit is taken for a stale entry of a thread
+// whose exit was lost, and replaced.
+const cloneStaleTime = int64(2e9)
 
 // clone handles both exits of clone/fork/vfork/clone3: the caller's (res = the child's tid
 // as the caller sees it, or a negative error) and the child's (res = 0, with the child's
 // tid/pid/ptid).
 //
-// The child's createTS follows libsinsp: the caller's exit creates the child's entry, at its
-// ts, when the caller is in the host pid namespace and none of CLONE_NEWPID,
-// CLONE_CHILD_IN_PIDNS or CLONE_PARENT is set (res is then the host tid); otherwise, or when
-// the child's exit comes first, the child's own exit creates it at its ts.
+// The child's createTS is libsinsp's m_clone_ts, the ts of the exit that created the child's
+// thread entry, whichever of the two comes first in the capture:
+//   - the caller's exit creates it when the caller is in the host pid namespace (its vtid is
+//     its tid: res is then the host tid) and none of CLONE_NEWPID, CLONE_CHILD_IN_PIDNS and
+//     CLONE_PARENT is set, unless the child's own exit created it already (an "inverted"
+//     clone, kept however late the caller returns); an older entry for that tid is stale;
+//   - otherwise the child's own exit creates it, unless an entry created by a clone exit
+//     less than cloneStaleTime earlier is there (the caller's).
 func (s *Source) clone(ctx context.Context, c *call) error {
 	x, ts := c.x, c.ts()
 	res := c.intOr("res", 0)
@@ -28,8 +33,8 @@ func (s *Source) clone(ctx context.Context, c *call) error {
 		caller := s.tab.thread(x.TID, c.intOr("pid", 0))
 		if res > 0 && s.callerInHostNS(c, caller) {
 			s.callers[res] = cloneCaller{caller, ts} // the child copies its caller, whatever its ptid
-			if s.callerCreatesChild(c, flags) {
-				s.childFromCaller(caller, res, flags, ts)
+			if s.callerCreatesChild(flags, res) {
+				s.childFromCaller(c, caller, res, flags, ts)
 			}
 		}
 		ev := raw.NewEvent(raw.OpClone, ts, x.TID)
@@ -45,11 +50,9 @@ func (s *Source) clone(ctx context.Context, c *call) error {
 	ptid := c.intOr("ptid", 0)
 	isThread := flags&ppmCLThread != 0 || pid != tid
 	th := s.tab.threads[tid]
-	if th != nil && th.byParent && ts-th.bornTS < cloneRaceWindow {
-		th.byParent = false // the caller's exit created it: keep its createTS
-	} else {
+	if th == nil || th.cloneTS == 0 || ts-th.cloneTS >= cloneStaleTime {
 		parent := s.tab.threads[ptid]
-		if cc, ok := s.callers[tid]; ok && ts-cc.ts < cloneRaceWindow {
+		if cc, ok := s.callers[tid]; ok && ts-cc.ts < cloneStaleTime {
 			parent = cc.th
 		}
 		var p *process
@@ -63,7 +66,7 @@ func (s *Source) clone(ctx context.Context, c *call) error {
 		} else {
 			p = s.newChild(pid, ts, parent, flags)
 		}
-		th = &thread{tid: tid, vtid: c.intOr("vtid", tid), proc: p, awaitParent: true, bornTS: ts}
+		th = &thread{tid: tid, vtid: c.intOr("vtid", tid), proc: p, cloneTS: ts, inverted: true}
 		s.tab.threads[tid] = th
 	}
 	delete(s.callers, tid)
@@ -95,27 +98,30 @@ func (s *Source) callerInHostNS(c *call, caller *thread) bool {
 	return caller.vtid == caller.tid
 }
 
-// callerCreatesChild reports whether the caller's exit creates the child's entry (see clone);
-// the caller is in the host pid namespace.
-func (s *Source) callerCreatesChild(c *call, flags uint64) bool {
+// callerCreatesChild reports whether the caller's exit creates the child's entry (see
+// clone); the caller is in the host pid namespace.
+func (s *Source) callerCreatesChild(flags uint64, child int64) bool {
 	if flags&(ppmCLChildInPidNS|ppmCLNewPID|ppmCLParent) != 0 {
 		return false
 	}
-	res := c.intOr("res", 0)
-	if th := s.tab.threads[res]; th != nil && th.awaitParent && c.ts()-th.bornTS < cloneRaceWindow {
-		th.awaitParent = false // the child's exit came first and created it
-		return false
-	}
-	return true
+	th := s.tab.threads[child]
+	return th == nil || !th.inverted
 }
 
-// childFromCaller creates the child's entry from the caller's exit.
-func (s *Source) childFromCaller(caller *thread, child int64, flags uint64, ts int64) {
+// childFromCaller creates the child's entry from the caller's exit: the child takes the
+// caller's state and the credentials, names and arguments the caller's exit carries.
+func (s *Source) childFromCaller(c *call, caller *thread, child int64, flags uint64, ts int64) {
 	p := caller.proc
 	if flags&ppmCLThread == 0 {
 		p = s.newChild(child, ts, caller, flags)
+		if v, ok := c.int("uid"); ok {
+			p.uid = int32(v)
+		}
+		if v, ok := c.int("gid"); ok {
+			p.gid = int32(v)
+		}
 	}
-	s.tab.threads[child] = &thread{tid: child, vtid: child, proc: p, byParent: true, bornTS: ts}
+	s.tab.threads[child] = &thread{tid: child, vtid: child, proc: p, cloneTS: ts}
 }
 
 // newChild creates process pid born at ts, inheriting from its parent thread (if known).

@@ -40,12 +40,12 @@ type thread struct {
 	tid  int64
 	vtid int64
 	proc *process
-	// byParent marks a thread created by the caller's clone exit whose own clone exit has
-	// not been seen yet; awaitParent one created by its own clone exit whose caller's exit
-	// has not been seen; bornTS is when the entry was created.
-	byParent    bool
-	awaitParent bool
-	bornTS      int64
+	// cloneTS is libsinsp's m_clone_ts of the entry: the ts of the clone exit that created
+	// it, 0 for entries of the process list or met first through another event. inverted
+	// marks an entry created by the child's own clone exit (PPM_CL_CLONE_INVERTED): the
+	// caller's exit, whenever it comes, leaves it alone.
+	cloneTS  int64
+	inverted bool
 }
 
 // table holds threads by host tid and processes by host tgid.
