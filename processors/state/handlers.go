@@ -92,6 +92,9 @@ func (s *State) snapshot(key procKey, e *raw.Event) {
 // setFD records an fd table entry from a raw FD description.
 func setFD(p *proc, f *raw.FD) {
 	fi := &fdInfo{kind: f.Kind, path: f.Path, openFlags: sysflow.OpenFlagsFromLinux(int(f.Flags)), proto: -1}
+	if f.Kind == raw.FDIPv6 && f.Sock != nil && sockKind(f.Sock) == raw.FDIPv4 {
+		fi.kind = raw.FDIPv4 // both ends IPv4-mapped: sinsp makes it an IPv4 socket
+	}
 	if f.Sock != nil {
 		fi.proto, fi.tuple = sockTuple(f.Sock, false)
 		if f.Kind == raw.FDUnix && fi.path == "" {
@@ -296,11 +299,17 @@ func (s *State) fdCreate(key procKey, e *raw.Event) {
 	}
 }
 
+// sockKind returns the fd kind of a socket. An IPv6 socket whose two ends are IPv4-mapped
+// addresses (::ffff:a.b.c.d, a dual-stack server's IPv4 peers) is an IPv4 socket, as sinsp
+// makes it (fd tables and tuples alike), so that SysFlow reports it as a NetworkFlow.
 func sockKind(sk *raw.Sock) int32 {
 	switch sk.Family {
 	case raw.AFInet:
 		return raw.FDIPv4
 	case raw.AFInet6:
+		if v4mapped(sk.LAddr) && v4mapped(sk.RAddr) {
+			return raw.FDIPv4
+		}
 		return raw.FDIPv6
 	case raw.AFUnix:
 		return raw.FDUnix
@@ -326,12 +335,30 @@ func sockTuple(sk *raw.Sock, remoteIsClient bool) (int32, tuple) {
 	return protoOf(sk.Proto), l
 }
 
-// ipv4 encodes 4 network-order address bytes as SysFlow does: read as a little-endian uint32.
+// ipv4 encodes 4 network-order address bytes as SysFlow does: read as a little-endian
+// uint32. An IPv4-mapped IPv6 address gives its IPv4 part.
 func ipv4(b []byte) int32 {
+	if v4mapped(b) {
+		b = b[12:]
+	}
 	if len(b) != 4 {
 		return 0
 	}
 	return int32(binary.LittleEndian.Uint32(b))
+}
+
+// v4mapped reports whether b is an IPv4-mapped IPv6 address: 10 zero bytes, 0xff 0xff, and
+// the IPv4 address.
+func v4mapped(b []byte) bool {
+	if len(b) != 16 || b[10] != 0xff || b[11] != 0xff {
+		return false
+	}
+	for _, x := range b[:10] {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // fdUse handles the calls that act on an existing descriptor.
@@ -357,9 +384,15 @@ func (s *State) fdUse(key procKey, e *raw.Event) {
 	case raw.OpSetns:
 		flag = opSetns
 	}
-	if e.Sock != nil && (e.Op == raw.OpRead || e.Op == raw.OpWrite) && fi.kind == raw.FDIPv4 {
+	if e.Sock != nil && (e.Op == raw.OpRead || e.Op == raw.OpWrite) && (fi.kind == raw.FDIPv4 || fi.kind == raw.FDIPv6) &&
+		sockKind(e.Sock) == raw.FDIPv4 {
 		// sendto/recvfrom on an unconnected socket: the tuple is the call's.
+		fi.kind = raw.FDIPv4
+		proto := fi.proto
 		fi.proto, fi.tuple = sockTuple(e.Sock, false)
+		if fi.proto == -1 {
+			fi.proto = proto
+		}
 	}
 	s.useFD(p, e, e.FD, fi, flag)
 	if e.Op == raw.OpClose {
