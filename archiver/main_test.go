@@ -29,7 +29,7 @@ var ownFlags = []string{
 	"group", "instance-id", "session-timeout", "archive-dir", "s3-endpoint", "s3-bucket",
 	"s3-access-key", "s3-access-key-file", "s3-secret-key", "s3-secret-key-file", "s3-secure",
 	"s3-region", "s3-prefix", "s3-part-size", "staging-dir", "staging-max-bytes", "grace",
-	"idle-timeout", "exporter-ip", "entity-wait", "max-versions", "upload-workers",
+	"idle-timeout", "exporter-ip", "entity-wait", "reference-wait", "max-versions", "upload-workers",
 	"max-poll-records", "shutdown-timeout", "upload-retry-max",
 }
 

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sfstream/sfstream/archiver/entities"
+	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/archiver/store"
 	"github.com/sfstream/sfstream/internal/kafka"
 )
@@ -42,6 +43,7 @@ const (
 	logKeyOffset    = "offset"
 	logKeyFiles     = "files"
 	logKeyElapsed   = "elapsed"
+	logKeyRef       = "ref"
 )
 
 // pollWait bounds one poll, so that finished uploads and idle hours are handled promptly.
@@ -78,6 +80,10 @@ type Archiver struct {
 	joined     atomic.Bool // partitions were assigned at least once (what Drain waits for)
 	waitWarned time.Time
 
+	resolver  *hourly.Resolver        // used by the poll loop only
+	givenUp   map[hourly.Ref]struct{} // entities not waited for again (poll loop only)
+	refWarned time.Time
+
 	pollMu     sync.Mutex
 	pollCancel context.CancelFunc // ends the poll in progress, so that results are handled
 
@@ -106,19 +112,21 @@ func New(cfg Config, serde entities.Decoder, reg prometheus.Registerer, opts ...
 	}
 	cfg = cfg.withDefaults()
 	a := &Archiver{
-		cfg:    cfg,
-		topics: cfg.Kafka.Topics(),
-		serde:  serde,
-		log:    slog.New(slog.DiscardHandler),
-		m:      newMetrics(),
-		reg:    reg,
-		table:  entities.NewTable(cfg.MaxVersions),
-		parts:  map[int32]*partition{},
-		paused: map[int32]bool{},
+		cfg:     cfg,
+		topics:  cfg.Kafka.Topics(),
+		serde:   serde,
+		log:     slog.New(slog.DiscardHandler),
+		m:       newMetrics(),
+		reg:     reg,
+		table:   entities.NewTable(cfg.MaxVersions),
+		givenUp: map[hourly.Ref]struct{}{},
+		parts:   map[int32]*partition{},
+		paused:  map[int32]bool{},
 	}
 	for _, o := range opts {
 		o(a)
 	}
+	a.resolver = hourly.NewResolver(a.table, 0)
 	if a.store == nil {
 		s, err := store.Open(cfg.Target, store.WithPartSize(cfg.PartSize))
 		if err != nil {

@@ -21,6 +21,7 @@ const (
 	DefaultGrace           = 5 * time.Minute
 	DefaultIdleTimeout     = 2 * time.Minute
 	DefaultEntityWait      = 10 * time.Second
+	DefaultReferenceWait   = 30 * time.Second
 	DefaultUploadWorkers   = 8
 	DefaultMaxPollRecords  = 10000
 	DefaultShutdownTimeout = 30 * time.Second
@@ -65,6 +66,11 @@ type Config struct {
 	// EntityWait bounds how long a fetched batch of events waits for the entity table to
 	// catch up with sysflow.entities before it is written with what is known. Default 10s.
 	EntityWait time.Duration
+	// ReferenceWait bounds how long fetched events wait for entities they reference that the
+	// table has never seen (an ancestor or file whose own partition's processor is behind):
+	// once it passes, the records are written with a placeholder for each such entity
+	// (counted) and later records do not wait for it again. Default 30s.
+	ReferenceWait time.Duration
 	// MaxVersions is the number of versions kept per entity. Default
 	// entities.DefaultMaxVersions (16).
 	MaxVersions int
@@ -106,6 +112,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.EntityWait == 0 {
 		c.EntityWait = DefaultEntityWait
+	}
+	if c.ReferenceWait == 0 {
+		c.ReferenceWait = DefaultReferenceWait
 	}
 	if c.MaxVersions == 0 {
 		c.MaxVersions = entities.DefaultMaxVersions
@@ -154,7 +163,7 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"grace", c.Grace}, {"idle timeout", c.IdleTimeout}, {"entity wait", c.EntityWait}, {"shutdown timeout", c.ShutdownTimeout}, {"session timeout", c.SessionTimeout}, {"upload retry max", c.UploadRetryMax}} {
+	}{{"grace", c.Grace}, {"idle timeout", c.IdleTimeout}, {"entity wait", c.EntityWait}, {"reference wait", c.ReferenceWait}, {"shutdown timeout", c.ShutdownTimeout}, {"session timeout", c.SessionTimeout}, {"upload retry max", c.UploadRetryMax}} {
 		if d.v < 0 {
 			bad("%s %v: negative", d.name, d.v)
 		}

@@ -27,6 +27,16 @@
 // written afresh (objects of the same names are replaced): to archive a topic again from
 // scratch, use a new prefix or keep the group's offsets.
 //
+// Entities of other partitions. A record's ancestors (and files) may belong to processes of
+// other partitions, whose processor may be behind this partition's. Before the records of a
+// poll are written, the archiver waits until the table has read sysflow.entities to its end
+// and then, at most Config.ReferenceWait, until every entity the records reference (the
+// whole ancestor chain) has arrived. An entity still missing then is written as a
+// placeholder and counted, and no later record waits for it again. Because a record takes
+// the versions of an entity written before it, or all of its versions when none was, an
+// object rebuilt after a restart (the table then holds everything) has the same bytes,
+// except where the first run gave up on an entity.
+//
 // Back-pressure. The staging directory is bounded: beyond the bound, fetching pauses until
 // objects are stored (and if nothing is waiting to be stored, the largest open object closes
 // early). Objects that cannot be stored (S3 down, credentials refused) stay staged and are
@@ -47,10 +57,12 @@
 //	sfstream_archiver_paused                          1 while fetching is paused (staging full)
 //	sfstream_archiver_lag                             records behind the high watermark, owned partitions
 //	sfstream_archiver_late_records_total              records written to late objects
-//	sfstream_archiver_missing_references_total{kind}  references without their entity: process, parent, file, container
+//	sfstream_archiver_missing_references_total{kind}  references written as placeholders after the reference wait: process, parent, file, container
 //	sfstream_archiver_skipped_records_total{reason}   records not written: stored (already archived), undecodable
 //	sfstream_archiver_entity_wait_seconds             time a batch waited for the entity table
 //	sfstream_archiver_entity_wait_timeouts_total      batches written before the entity table caught up
+//	sfstream_archiver_reference_wait_seconds          time a batch waited for entities not yet arrived (only batches that waited)
+//	sfstream_archiver_reference_waits_total{result}   batches that waited for such entities: resolved, timeout
 //	sfstream_archiver_lookups_total{result}           archive listings after a restart: ok, error
 //	sfstream_archiver_forced_closes_total             objects closed early because staging was full
 //	sfstream_archiver_commits_total{result}           offset commits: ok, error

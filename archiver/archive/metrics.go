@@ -19,8 +19,10 @@ const (
 	refFile      = "file"
 	refContainer = "container"
 
-	resultOK    = "ok"
-	resultError = "error"
+	resultOK       = "ok"
+	resultError    = "error"
+	resultResolved = "resolved"
+	resultTimeout  = "timeout"
 )
 
 type metrics struct {
@@ -40,6 +42,8 @@ type metrics struct {
 	skipped        *prometheus.CounterVec
 	entityWait     prometheus.Histogram
 	entityTimeouts prometheus.Counter
+	refWait        prometheus.Histogram
+	refWaits       *prometheus.CounterVec
 	lookups        *prometheus.CounterVec
 	forcedCloses   prometheus.Counter
 	commits        *prometheus.CounterVec
@@ -80,7 +84,7 @@ func newMetrics() *metrics {
 		paused:         gauge("paused", "1 while fetching is paused because the staging directory is full."),
 		lag:            gauge("lag", "Records of sysflow.events behind the high watermark, owned partitions."),
 		late:           counter("late_records_total", "Records written to late objects (their hour had closed)."),
-		missing: vec("missing_references_total", "References written without their entity (not in the entity table), by kind.", "kind",
+		missing: vec("missing_references_total", "References whose entity was not in the entity table after the reference wait, each written as a placeholder (an unknown process, file or container), by kind.", "kind",
 			refProcess, refParent, refFile, refContainer),
 		skipped: vec("skipped_records_total", "Records of sysflow.events not written, by reason: stored (already in a stored object, after a restart) or undecodable.", "reason",
 			skipStored, skipUndecodable),
@@ -90,9 +94,15 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
 		}),
 		entityTimeouts: counter("entity_wait_timeouts_total", "Batches written before the entity table caught up (after the entity wait)."),
-		lookups:        vec("lookups_total", "Archive listings to find objects stored before a restart, by result.", "result", resultOK, resultError),
-		forcedCloses:   counter("forced_closes_total", "Open objects closed early because the staging directory was full."),
-		commits:        vec("commits_total", "Offset commits of sysflow.events, by result.", "result", resultOK, resultError),
+		refWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "sfstream", Subsystem: "archiver", Name: "reference_wait_seconds",
+			Help:    "Time a fetched batch of events waited for entities it references that had not arrived (ancestors or files from lagging partitions); only batches that waited.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 3, 12),
+		}),
+		refWaits:     vec("reference_waits_total", "Batches of events that waited for entities not yet arrived, by result: resolved (every entity came) or timeout (written with placeholders after the reference wait).", "result", resultResolved, resultTimeout),
+		lookups:      vec("lookups_total", "Archive listings to find objects stored before a restart, by result.", "result", resultOK, resultError),
+		forcedCloses: counter("forced_closes_total", "Open objects closed early because the staging directory was full."),
+		commits:      vec("commits_total", "Offset commits of sysflow.events, by result.", "result", resultOK, resultError),
 	}
 }
 
@@ -100,7 +110,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
 		m.files, m.bytes, m.records, m.entityRecords, m.uploadSeconds, m.uploadFailures, m.openHours,
 		m.pendingUploads, m.stagingBytes, m.paused, m.lag, m.late, m.missing, m.skipped, m.entityWait,
-		m.entityTimeouts, m.lookups, m.forcedCloses, m.commits,
+		m.entityTimeouts, m.refWait, m.refWaits, m.lookups, m.forcedCloses, m.commits,
 	} {
 		if err := reg.Register(c); err != nil {
 			return err

@@ -65,6 +65,7 @@ func (a *Archiver) process(ctx context.Context, fetches kgo.Fetches) error {
 		return fmt.Errorf("archive: %w", err)
 	}
 	a.waitEntities(ctx)
+	a.waitReferences(ctx, batches)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, b := range batches {
@@ -170,6 +171,92 @@ func (a *Archiver) waitEntities(ctx context.Context) {
 			a.waitWarned = time.Now()
 			a.log.Warn("entity table behind sysflow.entities; writing events with the entities known", logKeyErr, err)
 		}
+	}
+}
+
+// maxGivenUp bounds the entities remembered as given up; beyond it they are forgotten (and
+// may be waited for once more).
+const maxGivenUp = 1 << 16
+
+// refPoll is how often a waiting batch looks at the entity table again.
+const refPoll = 10 * time.Millisecond
+
+// waitReferences waits, at most Config.ReferenceWait, until the entity table holds every
+// entity that the records of batches reference, ancestors included, and that it has never
+// seen: an ancestor's or a file's entity comes from the partition of the process that
+// emitted it, whose processor may be behind. Entities still missing after the wait are
+// given up (the records are written with placeholders for them, counted in
+// missing_references_total) and never waited for again.
+func (a *Archiver) waitReferences(ctx context.Context, batches []*batch) {
+	type waiting struct {
+		it  *item
+		kts int64
+	}
+	var (
+		pending []waiting
+		refs    []hourly.Ref
+	)
+	unresolved := func(w waiting) bool {
+		refs = a.resolver.Unresolved(refs[:0], w.it.key.exporter, w.it.rec, w.kts)
+		for _, r := range refs {
+			if _, ok := a.givenUp[r]; !ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, b := range batches {
+		for i := range b.items {
+			it := &b.items[i]
+			if it.rec == nil {
+				continue
+			}
+			if w := (waiting{it, it.r.Timestamp.UnixMilli()}); unresolved(w) {
+				pending = append(pending, w)
+			}
+		}
+	}
+	if len(pending) == 0 {
+		return
+	}
+	start := time.Now()
+	deadline := start.Add(a.cfg.ReferenceWait)
+	t := time.NewTicker(refPoll)
+	defer t.Stop()
+	for len(pending) > 0 {
+		if !time.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pending = slices.DeleteFunc(pending, func(w waiting) bool { return !unresolved(w) })
+	}
+	a.m.refWait.Observe(time.Since(start).Seconds())
+	if len(pending) == 0 {
+		a.m.refWaits.WithLabelValues(resultResolved).Inc()
+		return
+	}
+	a.m.refWaits.WithLabelValues(resultTimeout).Inc()
+	if len(a.givenUp) >= maxGivenUp {
+		clear(a.givenUp)
+	}
+	var given []hourly.Ref
+	for _, w := range pending {
+		refs = a.resolver.Unresolved(refs[:0], w.it.key.exporter, w.it.rec, w.kts)
+		for _, r := range refs {
+			if _, ok := a.givenUp[r]; !ok {
+				a.givenUp[r] = struct{}{}
+				given = append(given, r)
+			}
+		}
+	}
+	if len(given) > 0 && time.Since(a.refWarned) >= time.Minute {
+		a.refWarned = time.Now()
+		a.log.Warn("entities referenced by events did not arrive within the reference wait; written as unknown",
+			logKeyMissing, len(given), logKeyRef, given[0].String(), logKeyElapsed, time.Since(start))
 	}
 }
 

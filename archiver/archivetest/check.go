@@ -101,8 +101,8 @@ var nameRE = regexp.MustCompile(`^([^/]+)/(\d{4}-\d{2}-\d{2})/(\d{2})/([^/]+)\.(
 // the name is <prefix>/<exporter>/<date>/<HH>/<exporter>.<YYYYMMDDHH>.p<N>[.late[.n]].sf with
 // consistent parts; the file reads with internal/sffile; its first record is the header
 // (version 5, the exporter, filename = the name) and no other header follows; every event's
-// hour is the name's; every reference (process, parent when the parent is archived anywhere,
-// container, file) resolves to an entity earlier in the same file, so ancestors precede
+// hour is the name's; every reference (process, parent, container, file) resolves to an
+// entity earlier in the same file, so ancestors precede
 // children; CREATED and MODIFIED entities have a ts within the hour; the container metadata
 // names the partition and counts the events.
 func Check(t testing.TB, objects map[string][]byte, prefix string) Result {
@@ -113,8 +113,6 @@ func Check(t testing.TB, objects map[string][]byte, prefix string) Result {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	// Every archived process, per exporter: a parent reference must resolve when its parent is.
-	archived := map[string]map[sysflow.OID]bool{}
 	type parsed struct {
 		exporter  string
 		hour      int64
@@ -157,14 +155,6 @@ func Check(t testing.TB, objects map[string][]byte, prefix string) Result {
 		checkIndependently(t, name, objects[name], recs)
 		pd := parsed{exporter: m[1], hour: hourTime.Unix(), partition: int32(p), late: m[7] != "sf", recs: recs, meta: r.Metadata()}
 		all[name] = pd
-		for _, rec := range recs {
-			if pr, ok := rec.(*sysflow.Process); ok {
-				if archived[pd.exporter] == nil {
-					archived[pd.exporter] = map[sysflow.OID]bool{}
-				}
-				archived[pd.exporter][pr.OID] = true
-			}
-		}
 	}
 	for _, name := range names {
 		pd, ok := all[name]
@@ -225,8 +215,8 @@ func Check(t testing.TB, objects map[string][]byte, prefix string) Result {
 				res.Entities["C"]++
 				continue
 			case *sysflow.Process:
-				if r.POID != nil && r.POID.HPID != 0 && archived[pd.exporter][*r.POID] && !procs[*r.POID] {
-					fail(i, "process %s written before its parent %s", r.OID, r.POID)
+				if r.POID != nil && r.POID.HPID != 0 && !procs[*r.POID] {
+					fail(i, "process %s: parent %s not written before", r.OID, r.POID)
 				}
 				needCont(i, r.ContainerID)
 				inHour(i, r.State, r.TS, "process")

@@ -373,3 +373,25 @@ func (t *Table) Header(exporter string, kts int64) (*sysflow.Header, bool) {
 	}
 	return v.Rec.(*sysflow.Header), true
 }
+
+// HasProcess reports whether the table holds any entry (a version or a tombstone) of process
+// oid of exporter: false only for an entity it has never read.
+func (t *Table) HasProcess(exporter string, oid sysflow.OID) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.procs[procKey{exporter, oid}]) > 0
+}
+
+// HasFile reports whether the table holds any entry of file foid of exporter.
+func (t *Table) HasFile(exporter string, foid sysflow.FOID) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.files[fileKey{exporter, foid}]) > 0
+}
+
+// HasContainer reports whether the table holds any entry of container id of exporter.
+func (t *Table) HasContainer(exporter, id string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.conts[contKey{exporter, id}]) > 0
+}

@@ -15,8 +15,13 @@
 //   - The bytes of a finished object are a pure function of its name, its records (with their
 //     offsets and Kafka timestamps) and the entity table's versions written before them: the
 //     Avro sync marker is derived from the name and the container metadata is sorted.
-//   - Every reference of a record resolves to an entity earlier in the same file, unless the
-//     table has no version of it (counted in Missing).
+//   - Every reference of a record resolves to an entity earlier in the same file, ancestors
+//     included. An entity the table has no version of is written as a placeholder (REUP; a
+//     process with empty exe, args and names and uid/gid -1, a file with an empty path, a
+//     container named "incomplete") and counted in Missing; a real version found later for
+//     another record of the file follows it. The archiver waits, boundedly, for entities of
+//     other partitions before it appends records (Resolver finds what to wait for), so a
+//     placeholder means the entity did not come within that wait.
 //   - The container metadata carries, besides avro.codec and avro.schema, where the records
 //     came from: sfstream.topic, sfstream.partition, sfstream.offsets ("first-last" Kafka
 //     offsets) and sfstream.records; a restarted archiver reads them back to skip records

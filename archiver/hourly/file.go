@@ -44,7 +44,8 @@ func WithIP(ip string) Option { return func(c *config) { c.ip = ip } }
 func WithBlockSize(n int) Option { return func(c *config) { c.blockSize = n } }
 
 // Missing counts references a File could not resolve because the table had no version of the
-// entity; the record is written all the same.
+// entity: each is written as a placeholder (an unknown process, file or container, as the
+// reference writes one) before the record, so the file stays self-contained.
 type Missing struct {
 	Processes, Parents, Files, Containers int64
 }
@@ -225,7 +226,12 @@ func (f *File) process(oid sysflow.OID, ts, kts int64) {
 	exp := f.key.Exporter
 	v, ok := f.table.Process(exp, oid, ts, kts)
 	if !ok {
-		f.missing.Processes++
+		if _, held := f.procs[oid]; !held {
+			f.missing.Processes++
+			f.procs[oid] = placeholderOrder
+			f.entities++
+			f.write(placeholderProcess(oid, ts))
+		}
 		return
 	}
 	if holdsIn(f.procs, oid, v.Order) {
@@ -236,7 +242,11 @@ func (f *File) process(oid sysflow.OID, ts, kts int64) {
 	for len(f.chain) < maxAncestors && cur.POID != nil && cur.POID.HPID != 0 {
 		pv, ok := f.table.Process(exp, *cur.POID, ts, kts)
 		if !ok {
-			f.missing.Parents++
+			if _, held := f.procs[*cur.POID]; !held {
+				f.missing.Parents++
+				pv = entities.Version{Rec: placeholderProcess(*cur.POID, ts), Order: placeholderOrder}
+				f.chain = append(f.chain, pv)
+			}
 			break
 		}
 		if holdsIn(f.procs, *cur.POID, pv.Order) || f.inChain(pv) {
@@ -286,7 +296,12 @@ func holdsIn[K comparable](m map[K]entities.Order, id K, o entities.Order) bool 
 func (f *File) file(foid sysflow.FOID, ts, kts int64) {
 	v, ok := f.table.File(f.key.Exporter, foid, ts, kts)
 	if !ok {
-		f.missing.Files++
+		if _, held := f.files[foid]; !held {
+			f.missing.Files++
+			f.files[foid] = placeholderOrder
+			f.entities++
+			f.write(placeholderFile(foid, ts))
+		}
 		return
 	}
 	if holdsIn(f.files, foid, v.Order) {
@@ -306,7 +321,12 @@ func (f *File) file(foid sysflow.FOID, ts, kts int64) {
 func (f *File) container(id string, kts int64) {
 	v, ok := f.table.Container(f.key.Exporter, id, kts)
 	if !ok {
-		f.missing.Containers++
+		if _, held := f.conts[id]; !held {
+			f.missing.Containers++
+			f.conts[id] = placeholderOrder
+			f.entities++
+			f.write(placeholderContainer(id))
+		}
 		return
 	}
 	if holdsIn(f.conts, id, v.Order) {

@@ -177,7 +177,7 @@ func TestEntitiesPrecedeReferencesWithTheirVersions(t *testing.T) {
 	want := "H, C, P1 REUP, P100 REUP, P1000 CREATED, F/var/log/app REUP, FF, " +
 		"P1000 MODIFIED, PE, FF, " +
 		"F/tmp/a REUP, F/tmp/b CREATED, FE, " +
-		"P100 MODIFIED, PE, PE"
+		"P100 MODIFIED, PE, P9 REUP, PE"
 	if d := describe(got); d != want {
 		t.Errorf("records:\n got %s\nwant %s", d, want)
 	}
@@ -193,7 +193,10 @@ func TestEntitiesPrecedeReferencesWithTheirVersions(t *testing.T) {
 			t.Errorf("metadata %s = %q, want %q", k, meta[k], v)
 		}
 	}
-	if obj.Events != 6 || obj.Entities != 9 || obj.First != 10 || obj.Last != 15 || obj.Missing.Processes != 1 || obj.Missing.Total() != 1 {
+	if p := got[len(got)-2].(*sysflow.Process); p.UID != -1 || p.GID != -1 || p.Exe != "" || p.POID != nil || p.TS != f.suidTS {
+		t.Errorf("unknown process 9 written as %+v, want a placeholder (uid/gid -1, no exe, no parent, the record's ts)", p)
+	}
+	if obj.Events != 6 || obj.Entities != 10 || obj.First != 10 || obj.Last != 15 || obj.Missing.Processes != 1 || obj.Missing.Total() != 1 {
 		t.Errorf("object %+v", obj)
 	}
 }
