@@ -42,6 +42,11 @@ func (s *State) apply(key procKey, e *raw.Event) error {
 	case raw.OpSnapshot:
 		s.snapshot(key, e)
 		return nil
+	}
+	if e.Proc != nil && e.Op != raw.OpClone && e.Op != raw.OpExec && e.Op != raw.OpSetuid {
+		s.credentials(key, e)
+	}
+	switch e.Op {
 	case raw.OpClone:
 		s.clone(key, e)
 	case raw.OpExec:
@@ -102,6 +107,21 @@ func setFD(p *proc, f *raw.FD) {
 		}
 	}
 	p.fds[f.FD] = fi
+}
+
+// credentials takes the attributes an event other than clone, exec and setuid carries: a
+// process the state does not know yet is created from them (a producer's first event of a
+// process it never described), and one not yet in the reference's cache takes their uid, gid
+// and names (after a credential change without a record of its own, setgid or setresgid):
+// the reference reads them when it first writes the process. A process already written keeps
+// its record until the next exec or setuid rewrites it, as there.
+func (s *State) credentials(key procKey, e *raw.Event) {
+	_, known := s.procs[key]
+	p := s.lookup(key, e.TS, e.Proc, "")
+	if known && !p.touched {
+		p.entity.UID, p.entity.GID = e.Proc.UID, e.Proc.GID
+		p.entity.UserName, p.entity.GroupName = e.Proc.UserName, e.Proc.GroupName
+	}
 }
 
 func (s *State) processEvent(p *proc, e *raw.Event, flag int32, args []string) {

@@ -174,6 +174,8 @@ func exitHandler(t scap.EventType) handler {
 		return (*Source).exec
 	case scap.SetuidX, scap.SetresuidX:
 		return (*Source).setuid
+	case scap.SetgidX, scap.SetresgidX:
+		return (*Source).setgid
 	case scap.SetnsX:
 		return (*Source).setns
 	case scap.OpenX, scap.OpenAtX, scap.OpenAt2X, scap.OpenAt2NewX, scap.CreatX:

@@ -240,12 +240,14 @@ func (s *Source) pipe(ctx context.Context, c *call) error {
 				{FD: int32(fd2), Kind: raw.FDUnix, Flags: oRDWR, Sock: &raw.Sock{Family: raw.AFUnix}},
 			}
 		} else {
+			// sinsp gives a pipe made during the capture no name (only pipes of the capture's
+			// fd table, read from /proc, are "pipe:[ino]"): its File is SysFlow's nameless
+			// one, FOID SHA-1 of the container id alone.
 			flags := linuxOpenFlags(c.uint("flags")) &^ (oWRONLY | oRDWR)
 			ev.Flags = flags
-			name := pipeName(c.uint("ino"))
 			ev.FDs = []raw.FD{
-				{FD: int32(fd1), Kind: raw.FDPipe, Path: name, Flags: flags},
-				{FD: int32(fd2), Kind: raw.FDPipe, Path: name, Flags: flags | oWRONLY},
+				{FD: int32(fd1), Kind: raw.FDPipe, Flags: flags},
+				{FD: int32(fd2), Kind: raw.FDPipe, Flags: flags | oWRONLY},
 			}
 		}
 		th.proc.fds[ev.FDs[0].FD] = ev.FDs[0]

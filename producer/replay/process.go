@@ -271,18 +271,37 @@ func (s *Source) setuid(ctx context.Context, c *call) error {
 	if c.x.Type == scap.SetresuidX {
 		ev.Flags = 1
 		ev.UID = int32(c.intOr("ruid", -1))
-		if euid := int32(c.intOr("euid", -1)); ev.Ret == 0 && euid != -1 {
+		if euid := int32(c.intOr("euid", -1)); ev.Ret >= 0 && euid != -1 {
 			p.uid = euid
 		}
 	} else {
 		ev.UID = int32(c.intOr("uid", -1))
 		ev.Path = s.users.userName(p.container, ev.UID)
-		if ev.Ret == 0 && ev.UID != -1 {
+		if ev.Ret >= 0 && ev.UID != -1 {
 			p.uid = ev.UID
 		}
 	}
 	ev.Proc = s.proc(p)
 	return s.emitEvent(ctx, p, ev)
+}
+
+// setgid handles setgid/setresgid: on success the process takes the new (effective) gid, as
+// sinsp's thread table does. SysFlow has no record for them: the change shows in the
+// process's later records, so the next event of the process carries its attributes.
+func (s *Source) setgid(_ context.Context, c *call) error {
+	p := s.tab.thread(c.x.TID, 0).proc
+	if c.intOr("res", 0) < 0 {
+		return nil
+	}
+	name := "gid"
+	if c.x.Type == scap.SetresgidX {
+		name = "egid"
+	}
+	if gid := int32(c.intOr(name, -1)); gid != -1 && gid != p.gid {
+		p.gid = gid
+		p.attrsPending = true
+	}
+	return nil
 }
 
 // setns handles setns: fd is the namespace fd, flags its type (CLONE_NEW*).

@@ -242,6 +242,12 @@ func (s *Source) emitEvent(ctx context.Context, p *process, ev raw.Event) error 
 	if p == nil { // a notice
 		return s.out.add(0, 0, ev)
 	}
+	if p.attrsPending {
+		p.attrsPending = false
+		if ev.Proc == nil {
+			ev.Proc = s.proc(p)
+		}
+	}
 	return s.out.add(p.pid, p.createTS, ev)
 }
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sfstream/sfstream/internal/raw"
@@ -30,10 +29,14 @@ type process struct {
 	runtime   int32            // container runtime guessed from the cgroups
 	fds       map[int32]raw.FD // the fd table, shared with CLONE_FILES children
 
-	pl      int       // position in the process list
-	exited  bool      // the main thread exited
-	threads []*thread // snapshot threads other than the main one
-	snapFDs []raw.FD  // the fd list block's entries, for the snapshot record
+	pl     int  // position in the process list
+	exited bool // the main thread exited
+	// attrsPending makes the next event of the process carry its attributes: set for a
+	// process first met through an event that has none (sinsp's stand-in) and after a
+	// credential change without a raw record of its own (setgid, setresgid).
+	attrsPending bool
+	threads      []*thread // snapshot threads other than the main one
+	snapFDs      []raw.FD  // the fd list block's entries, for the snapshot record
 }
 
 type thread struct {
@@ -75,7 +78,11 @@ func (t *table) thread(tid, pid int64) *thread {
 	}
 	p := t.procs[pid]
 	if p == nil || p.exited {
+		// sinsp's stand-in for a thread it cannot look up (offline, /proc is not the
+		// captured machine's): comm and exe "<NA>", uid and gid unknown.
 		p = newProcess(pid, 0)
+		p.exe, p.comm = "<NA>", "<NA>"
+		p.attrsPending = true
 		t.procs[pid] = p
 	}
 	th := &thread{tid: tid, vtid: tid, proc: p}
@@ -129,8 +136,10 @@ func (t *table) loadProcessList(pl *scap.ProcessList) {
 }
 
 func fillFromThread(p *process, e *scap.Thread) {
+	// SysFlow's exe: sinsp's exepath, or its exe (argv[0]) when the exepath is empty or
+	// "<NA>" (older list variants have none; a failed readlink gives "<NA>").
 	p.exe = e.ExePath
-	if p.exe == "" {
+	if p.exe == "" || p.exe == "<NA>" {
 		p.exe = e.Exe
 	}
 	p.comm, p.cwd, p.args, p.env = e.Comm, e.Cwd, e.Args, e.Env
@@ -249,5 +258,3 @@ func (p *process) closeOnExec() {
 		}
 	}
 }
-
-func pipeName(ino uint64) string { return "pipe:[" + strconv.FormatUint(ino, 10) + "]" }

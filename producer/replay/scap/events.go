@@ -253,8 +253,12 @@ const (
 	ProcExit1E      EventType = 186
 	SetresuidE      EventType = 192
 	SetresuidX      EventType = 193
+	SetresgidE      EventType = 194
+	SetresgidX      EventType = 195
 	SetuidE         EventType = 198
 	SetuidX         EventType = 199
+	SetgidE         EventType = 200
+	SetgidX         EventType = 201
 	Execve15E       EventType = 214
 	Execve15X       EventType = 215
 	Clone17E        EventType = 216
