@@ -16,10 +16,18 @@
 //     resolve. Mmaps keep their enter event's ts, as SysFlow takes them from enter events.
 //   - Process identity follows SEMANTICS.md §2: a process known before the capture has
 //     createTS 0 (the value a capture stores); a child born during it gets the ts of the
-//     clone exit that created its entry: the caller's when the caller is in the host pid
-//     namespace and none of CLONE_NEWPID/CLONE_CHILD_IN_PIDNS/CLONE_PARENT is set, else the
-//     child's own. Threads carry their process's OID. Processes first met in the middle of a
-//     capture (filtered captures often start with a bare execve exit) get createTS 0.
+//     clone exit that created its entry, whichever side comes first in the capture: the
+//     caller's when the caller is in the host pid namespace, none of
+//     CLONE_NEWPID/CLONE_CHILD_IN_PIDNS/CLONE_PARENT is set and the child's own exit has not
+//     created it already (an entry the child made is never replaced); else the child's own,
+//     unless an entry a clone exit made less than 2 s earlier is there. Threads carry their
+//     process's OID. Processes first met in the middle of a capture (filtered captures often
+//     start with a bare execve exit) get createTS 0; one met through any other event is
+//     sinsp's stand-in (exe and comm "<NA>", uid/gid -1), its first event carrying Proc.
+//   - Credentials follow sinsp's thread table: setuid/setresuid/setgid/setresgid change the
+//     effective uid/gid when they succeed (setgid/setresgid have no raw op: the process's
+//     next event carries Proc), clone children take the uid/gid of the clone exit that
+//     creates them, execs keep them unless their exit reports new ones.
 //   - A clone child's record carries the fd table it inherited (the processor that owns the
 //     child's partition cannot see its parent's); the replayer keeps each process's table
 //     from the fd list block and the fd syscalls, and drops close-on-exec fds at exec.
@@ -30,6 +38,9 @@
 //   - Flags are Linux values (O_*, CLONE_*, MAP_*/PROT_*); PPM bits without a Linux
 //     counterpart (PPM_O_F_CREATED, PPM_CL_CHILD_IN_PIDNS) are dropped.
 //   - AF_UNIX sockets carry their path only (Sock.Path), as the live producer's do.
+//   - Pipes made during the capture have no name (sinsp names only the capture's fd table's
+//     pipes, read from /proc, "pipe:[ino]"); a list entry's exe is its exepath, or its exe
+//     (argv[0]) when the exepath is empty or "<NA>".
 //   - Container.Image is "image:tag" as SysFlow prints it; Container comes from the
 //     capture's container JSON when present, else only the id and a runtime guessed from the
 //     cgroup path.
