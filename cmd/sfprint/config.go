@@ -17,16 +17,21 @@ type Config struct {
 	List      bool     // list the fields and exit
 	Entities  bool     // print entity records (header, container, process, file, pod) too
 	Paths     []string // files and directories to read
+	Filter    string   // SFQL expression: print only the records that match (empty: all)
+	Defs      []string // SFQL definition files (lists and macros) for Filter
 
 	Remote remoteConfig // settings of s3:// and kafka:// paths (remote.go)
 }
 
-const usageText = `usage: sfprint [-o str|json|flatjson|csv] [-f FIELDS] [-A] [-w OUT] [-E] PATH...
+const usageText = `usage: sfprint [-o str|json|flatjson|csv] [-f FIELDS] [-A] [-w OUT] [-E]
+               [--filter EXPR [--defs FILE,...]] PATH...
        sfprint -l
 
 Prints SysFlow files (and directories of them, recursively) with sysprint's fields and formats.
 A PATH may also be s3://bucket/prefix (the objects under the prefix, in name order) or
-kafka://broker:port/topic (the topic from its start to its current end).
+kafka://broker:port/topic (the topic from its start to its current end). --filter prints only
+the records that match an SFQL expression (sysprint's -f), such as
+'type = NF and net.dport in (80, 443)'; --defs loads its lists and macros.
 
 `
 
@@ -42,6 +47,15 @@ func parseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.OutPath, "w", "", "write to `file` instead of standard output")
 	fs.BoolVar(&cfg.List, "l", false, "list the fields and their descriptions")
 	fs.BoolVar(&cfg.Entities, "E", false, "print entity records (H, C, P, F, POD) as well as events and flows")
+	fs.StringVar(&cfg.Filter, "filter", "", "print only the records that match the SFQL `expression` (sysprint's -f)")
+	fs.Func("defs", "SFQL definition `files` (YAML lists and macros) for --filter; repeatable or comma-separated", func(v string) error {
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				cfg.Defs = append(cfg.Defs, p)
+			}
+		}
+		return nil
+	})
 	addRemoteFlags(fs, &cfg.Remote)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
@@ -83,6 +97,9 @@ func (c *Config) Validate() error {
 	}
 	if c.List {
 		return nil
+	}
+	if len(c.Defs) > 0 && c.Filter == "" {
+		return errors.New("--defs needs --filter")
 	}
 	if len(c.Paths) == 0 {
 		return errors.New("no path given")

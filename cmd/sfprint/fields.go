@@ -90,9 +90,27 @@ const (
 
 	// fIdx is the record number within its file; sysprint's table always shows it first.
 	fIdx fieldID = numRecordFields
-	// fQueryOnly marks the fields sysprint's filter language knows but never prints.
-	fQueryOnly fieldID = -1
 )
+
+// The fields that sysprint's filter language (SFQL, --filter) knows but never prints: ids
+// after fIdx (see fieldID.queryOnly).
+const (
+	fProcAPID fieldID = fIdx + 1 + iota
+	fProcAName
+	fProcName
+	fProcCmdline
+	fPprocName
+	fPprocCmdline
+	fFileName
+	fFileDirectory
+	fFileIsOpenWrite
+	fFileIsOpenRead
+	fNetPort
+	fNetIP
+)
+
+// queryOnly reports whether the field has no value to print, only one to filter on.
+func (id fieldID) queryOnly() bool { return id > fIdx }
 
 // fieldInfo describes a field as sysprint's formatter does: its name, table column title and
 // width, and description (what -l prints).
@@ -122,13 +140,13 @@ var fields = [...]fieldInfo{
 	{"proc.user", "User", 8, "Process user name", fProcUser},
 	{"proc.gid", "GID", 5, "Process group ID", fProcGID},
 	{"proc.group", "Group", 8, "Process group name", fProcGroup},
-	{"proc.apid", "A. PIDs", 20, "Process ancestors PIDs (query only)", fQueryOnly},
-	{"proc.aname", "A. Proc. Names", 20, "Process ancestors names (query only)", fQueryOnly},
+	{"proc.apid", "A. PIDs", 20, "Process ancestors PIDs (query only)", fProcAPID},
+	{"proc.aname", "A. Proc. Names", 20, "Process ancestors names (query only)", fProcAName},
 	{"proc.cwd", "Cwd", 20, "Current working directory ", fProcCwd},
 	{"proc.exe", "Cmd", 20, "Process command/filename", fProcExe},
 	{"proc.args", "Args", 20, "Process command arguments", fProcArgs},
-	{"proc.name", "Proc. Name", 20, "Process name (query only)", fQueryOnly},
-	{"proc.cmdline", "Cmd Line", 20, "Process command line (query only)", fQueryOnly},
+	{"proc.name", "Proc. Name", 20, "Process name (query only)", fProcName},
+	{"proc.cmdline", "Cmd Line", 20, "Process command line (query only)", fProcCmdline},
 	{"proc.tty", "TTY", 5, "Process TTY status", fProcTTY},
 	{"proc.env", "Env", 30, "Process environment variables", fProcEnv},
 	{"proc.entry", "Entry", 5, "Process container entrypoint", fProcEntry},
@@ -144,25 +162,25 @@ var fields = [...]fieldInfo{
 	{"pproc.cwd", "PCwd", 20, "Parent current working directory ", fPprocCwd},
 	{"pproc.exe", "PCmd", 20, "Parent process command/filename", fPprocExe},
 	{"pproc.args", "PArgs", 20, "Parent process command arguments", fPprocArgs},
-	{"pproc.name", "PProc. Name", 20, "Parent process name (query only)", fQueryOnly},
-	{"pproc.cmdline", "PProc. Cmd Line", 20, "Parent process command line (query only)", fQueryOnly},
+	{"pproc.name", "PProc. Name", 20, "Parent process name (query only)", fPprocName},
+	{"pproc.cmdline", "PProc. Cmd Line", 20, "Parent process command line (query only)", fPprocCmdline},
 	{"pproc.createts", "PProc. Creation Time", 21, "Parent process creation timestamp", fPprocCreateTS},
 	{"file.fd", "FD", 5, "File descriptor number", fFileFD},
 	{"file.path", "Path", 30, "File path", fFilePath},
 	{"file.newpath", "New Path", 30, "New file path", fFileNewPath},
-	{"file.name", "File Name", 30, "File name (query only)", fQueryOnly},
-	{"file.directory", "Dir", 30, "File directory (query only)", fQueryOnly},
+	{"file.name", "File Name", 30, "File name (query only)", fFileName},
+	{"file.directory", "Dir", 30, "File directory (query only)", fFileDirectory},
 	{"file.type", "File Type", 8, "File type", fFileType},
-	{"file.is_open_write", "W", 5, "File open with write flag (query only)", fQueryOnly},
-	{"file.is_open_read", "R", 5, "File open with read flag (query only)", fQueryOnly},
+	{"file.is_open_write", "W", 5, "File open with write flag (query only)", fFileIsOpenWrite},
+	{"file.is_open_read", "R", 5, "File open with read flag (query only)", fFileIsOpenRead},
 	{"file.openflags", "Open Flags", 5, "File open flags", fFileOpenFlags},
 	{"net.proto", "Proto", 5, "Network protocol", fNetProto},
 	{"net.sport", "SPort", 5, "Source port", fNetSPort},
 	{"net.dport", "DPort", 5, "Destination port", fNetDPort},
-	{"net.port", "Port", 5, "Source or destination port (query only)", fQueryOnly},
+	{"net.port", "Port", 5, "Source or destination port (query only)", fNetPort},
 	{"net.sip", "SIP", 16, "Source IP", fNetSIP},
 	{"net.dip", "DIP", 16, "Destination IP", fNetDIP},
-	{"net.ip", "IP", 5, "Source or destination IP (query only)", fQueryOnly},
+	{"net.ip", "IP", 5, "Source or destination IP (query only)", fNetIP},
 	{"res", "Resource", 45, "File or network resource", fRes},
 	{"flow.rbytes", "NoBRead", 8, "Flow bytes read/received", fFlowRBytes},
 	{"flow.rops", "NoOpsRead", 8, "Flow operations read/received", fFlowROps},
@@ -245,7 +263,7 @@ func selectFields(names []string) ([]fieldInfo, error) {
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("unknown field %q (sfprint -l lists the fields)", n)
-		case f.id == fQueryOnly:
+		case f.id.queryOnly():
 			return nil, fmt.Errorf("field %q is only for sysprint's filter queries and has no value to print", n)
 		case seen[f.id]:
 			continue

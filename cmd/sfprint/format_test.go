@@ -110,7 +110,7 @@ func TestFieldTables(t *testing.T) {
 			t.Errorf("field %s listed twice", f.name)
 		}
 		names[f.name] = true
-		if f.id == fQueryOnly {
+		if f.id.queryOnly() {
 			if !strings.Contains(f.desc, "query only") {
 				t.Errorf("%s is not printable but not described as query only", f.name)
 			}

@@ -1,6 +1,6 @@
 // Command sfprint prints SysFlow records in sysprint's fields and formats.
 //
-//	sfprint [-o str|json|flatjson|csv] [-f FIELDS] [-A] [-w OUT] [-E] PATH...
+//	sfprint [-o str|json|flatjson|csv] [-f FIELDS] [-A] [-w OUT] [-E] [--filter EXPR [--defs FILES]] PATH...
 //	sfprint -l
 //
 // A PATH is a SysFlow file or a directory, read recursively in lexical order (files that are
@@ -12,6 +12,12 @@
 // json and csv carry every field and str the default columns (ts_uts, type, proc.exe,
 // proc.args, pproc.pid, proc.pid, proc.tid, opflags, res, flow.rbytes, flow.wbytes,
 // container.id).
+//
+// --filter EXPR prints only the records that match the SFQL expression EXPR, in every format
+// and from every kind of PATH, as sysprint -f does (package sysflow/sfql: the language, its
+// fields and where it deliberately differs from the reference); --defs FILE (repeatable or
+// comma-separated) loads YAML lists and macros for it. Records are numbered (idx) among those
+// printed, as in sysprint. A bad expression is a usage error that gives its line:column.
 //
 // A corrupt or truncated file prints every record before the damage, then sfprint reports
 // the file and byte offset on stderr, goes on with the other paths and exits with status 1.
@@ -93,6 +99,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		out = f
 	}
 	p := newPrinter(cfg.Output, out, sel)
+	if cfg.Filter != "" {
+		fp, err := newFilterPrinter(p, cfg.Filter, cfg.Defs)
+		if err != nil {
+			return usageError{err}
+		}
+		p = fp
+	}
 	readErr := printPaths(ctx, cfg, p, stderr)
 	// After a write error the flush fails the same way: report it once.
 	if cerr := p.close(); cerr != nil && !errors.As(readErr, new(outputError)) {

@@ -17,6 +17,9 @@ type record struct {
 	idx  int          // number of the record in its file
 	has  schemaFields // fields the writer schema has, for sysprint's hasattr tests
 	ev   eventView
+	// parents maps process OIDs to their parents for the filter's proc.apid and
+	// proc.aname; nil where unknown (filterPrinter).
+	parents map[sysflow.OID]*sysflow.Process
 }
 
 // eventView holds the event or flow part of a record; isEvent and isFlow mirror sysprint's
