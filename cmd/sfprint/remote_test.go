@@ -179,6 +179,25 @@ func TestPrintS3AndKafka(t *testing.T) {
 			t.Error("-E printed no process entities")
 		}
 	})
+	t.Run("filter", func(t *testing.T) {
+		secure := map[bool]string{true: "true", false: "false"}[f.target.Secure]
+		kafkaPath := "kafka://" + strings.Join(f.env.Brokers, ",") + "/" + f.kcfg.Topics().Events
+		for _, src := range []struct {
+			name string
+			args []string
+		}{
+			{"s3", []string{"-e", host, "-p", port, "-a", f.target.AccessKey, "-s", f.target.SecretKey, "--secure=" + secure, s3Path}},
+			{"kafka", []string{"-registry", f.env.RegistryURL, kafkaPath}},
+		} {
+			all := mustSfprint(t, append([]string{"-o", "flatjson", "-f", "type"}, src.args...)...)
+			want := strings.Count(all, `"FF"`)
+			got := mustSfprint(t, append([]string{"-o", "flatjson", "-f", "type", "--filter", "type = FF"}, src.args...)...)
+			if want == 0 || want == strings.Count(all, "\n") || strings.Count(got, "\n") != want || strings.Count(got, `"FF"`) != want {
+				t.Errorf("%s: --filter 'type = FF' printed %d records (%d FF) of %d, want the %d FF",
+					src.name, strings.Count(got, "\n"), strings.Count(got, `"FF"`), strings.Count(all, "\n"), want)
+			}
+		}
+	})
 	t.Run("kafka topic missing", func(t *testing.T) {
 		_, errOut, code := sfprint(t, "-registry", f.env.RegistryURL, "kafka://"+f.env.Brokers[0]+"/no-such-topic")
 		if code != 1 || !strings.Contains(errOut, "no-such-topic") {
