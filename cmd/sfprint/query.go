@@ -15,7 +15,10 @@ import (
 // compares, which is not always what sysprint prints: ts is the integer timestamp, opflags the
 // set of operation names ("OPEN,READ,RECV"), file.openflags the set of open-flag names, a
 // field of an entity the record lacks is None. Fields the reference's filter does not know
-// (ts_uts, endts_uts, opflags_bitmap, res, state, ...) filter on their printed value.
+// (ts_uts, endts_uts, opflags_bitmap, res, state, ...) filter on their printed value. IP
+// addresses (net.sip, net.dip, net.ip, pod.hostip, ...) are dotted quads, as printed: the
+// reference compares net.sip and net.dip as the raw Avro integers and fails on net.ip and
+// net.port, which here are "sip,dip" and "sport,dport".
 
 // queryFields resolves SFQL field names with the field table (idx, the output's numbering,
 // is no field of the record).

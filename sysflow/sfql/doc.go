@@ -46,7 +46,7 @@
 //     inside in (...) and pmatch (...) count (the reference keeps the quotes and ignores the
 //     brackets);
 //   - keywords of the reference's definition syntax (list, items, macro, rule, desc, ...) may
-//     be used as values.
+//     be used as values, and words may start with a dot (./server) or contain a colon.
 //
 // # Fields and records
 //
