@@ -30,6 +30,9 @@ func (p *progress) sums() (map[string]float64, map[string]float64) {
 		for _, m := range mf.GetMetric() {
 			v := value(m)
 			totals[mf.GetName()] += v
+			if h := m.GetHistogram(); h != nil {
+				totals[mf.GetName()+"_sum"] += h.GetSampleSum()
+			}
 			if mf.GetName() == "sfstream_processor_records_out_total" {
 				for _, l := range m.GetLabel() {
 					if l.GetName() == "kind" {
@@ -70,7 +73,13 @@ func (p *progress) line() string {
 		out = append(out, "none yet")
 	}
 	dropped := t["sfstream_producer_ringbuf_lost_total"] + t["sfstream_producer_queue_dropped_total"]
-	return fmt.Sprintf("[%s] events captured %.0f, dropped %.0f | sysflow out: %s | files %.0f | lag %.0f",
+	line := fmt.Sprintf("[%s] events captured %.0f, dropped %.0f | sysflow out: %s | files %.0f | lag %.0f",
 		time.Since(p.start).Round(time.Second), t["sfstream_producer_events_sent_total"], dropped,
 		strings.Join(out, ", "), t["sfstream_archiver_files_written_total"], t["sfstream_processor_lag"])
+	if n := t["sfstream_archiver_reference_wait_seconds"]; n > 0 {
+		// Batches that waited for entities of a lagging partition, and entities written as unknown.
+		line += fmt.Sprintf(" | entity waits %.0f (%.0f ms mean), unknown %.0f", n,
+			1000*t["sfstream_archiver_reference_wait_seconds_sum"]/n, t["sfstream_archiver_missing_references_total"])
+	}
+	return line
 }

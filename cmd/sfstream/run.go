@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +45,24 @@ type runOptions struct {
 	s3SecretFile string
 	drainTimeout time.Duration
 	refConfig    bool
+	delaySpec    string // --debug-delay-partition N:DURATION
+	delayPart    int32
+	delayBy      time.Duration
+}
+
+// parseDelay parses --debug-delay-partition: "N:DURATION", or "" for none.
+func (o *runOptions) parseDelay() error {
+	if o.delaySpec == "" {
+		return nil
+	}
+	ps, ds, ok := strings.Cut(o.delaySpec, ":")
+	p, perr := strconv.ParseInt(ps, 10, 32)
+	d, derr := time.ParseDuration(ds)
+	if !ok || perr != nil || derr != nil || p < 0 || int(p) >= o.partitions || d <= 0 {
+		return fmt.Errorf("debug delay partition %q: want N:DURATION with 0 <= N < %d partitions, e.g. 1:500ms", o.delaySpec, o.partitions)
+	}
+	o.delayPart, o.delayBy = int32(p), d
+	return nil
 }
 
 func runFlags(f *service.Flags, o *runOptions) {
@@ -70,6 +89,7 @@ func runFlags(f *service.Flags, o *runOptions) {
 	f.StringVar(&o.s3SecretFile, "s3-secret-key-file", "", "file whose first line is the S3 secret key")
 	f.BoolVar(&o.s3.Secure, "s3-secure", true, "use TLS to S3")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", time.Minute, "at shutdown, how long to wait for the processor and archiver to finish what was captured")
+	f.StringVar(&o.delaySpec, "debug-delay-partition", "", "testing aid: hold the raw records of partition N back by DURATION (N:DURATION, e.g. 1:500ms), so that it lags the others as on a busy node")
 	f.BoolVar(&o.refConfig, "reference-config", false, "build SysFlow with the reference collector's test settings (no process flows, all files, all reads)")
 }
 
@@ -78,6 +98,9 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	var o runOptions
 	runFlags(f, &o)
 	if err := f.Parse(args, getenv); err != nil {
+		return err
+	}
+	if err := o.parseDelay(); err != nil {
 		return err
 	}
 	log, err := service.NewLogger(stderr, o.logFormat, o.logLevel)
@@ -152,6 +175,10 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	out, err := sink.New(ctx, pcl, serde, reg, log.With("component", "producer"), kafka.WithMetrics(reg, "producer"))
 	if err != nil {
 		return err
+	}
+	if o.delayBy > 0 {
+		out.DelayPartition(o.delayPart, o.delayBy)
+		fmt.Fprintf(stdout, "sfstream: raw partition %d held back by %v (--debug-delay-partition)\n", o.delayPart, o.delayBy)
 	}
 
 	// Processor, archiver and the metrics server run until the producer has stopped and what

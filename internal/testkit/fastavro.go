@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -27,17 +26,7 @@ type FastavroRecord struct {
 // else python3. Where CI runs (CI set), a missing fastavro fails the test; elsewhere it skips.
 func Fastavro(t testing.TB, path string) []FastavroRecord {
 	t.Helper()
-	py := os.Getenv("SFSTREAM_PYTHON")
-	if py == "" {
-		py = "python3"
-	}
-	if out, err := exec.Command(py, "-c", "import fastavro").CombinedOutput(); err != nil {
-		msg := "fastavro is not importable by " + py + " (run `make test-deps`): " + strings.TrimSpace(string(out))
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	py := python(t)
 	script := filepath.Join(t.TempDir(), "fastavro_dump.py")
 	if err := os.WriteFile(script, fastavroDump, 0o644); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -45,6 +46,8 @@ type Sink struct {
 
 	mu  sync.Mutex
 	err error
+
+	delay *delayed // nil unless DelayPartition was called
 
 	batches, events, bytes, failed prometheus.Counter
 }
@@ -128,12 +131,74 @@ func (s *Sink) Send(ctx context.Context, b *raw.Batch) error {
 	n := float64(len(b.Events))
 	if b.Notices() { // drop and end notices: to every partition
 		for p := int32(0); p < s.parts; p++ {
-			s.produce(ctx, &kgo.Record{Topic: s.topic, Partition: p, Value: value}, n)
+			s.send(ctx, &kgo.Record{Topic: s.topic, Partition: p, Value: value}, n)
 		}
 		return nil
 	}
-	s.produce(ctx, &kgo.Record{Topic: s.topic, Key: raw.Key(b.Exporter, b.HPID, b.CreateTS), Value: value}, n)
+	r := &kgo.Record{Topic: s.topic, Key: raw.Key(b.Exporter, b.HPID, b.CreateTS), Value: value}
+	r.Partition = int32(partition(r, int(s.parts)))
+	s.send(ctx, r, n)
 	return nil
+}
+
+// send produces r now, or after the partition's delay.
+func (s *Sink) send(ctx context.Context, r *kgo.Record, events float64) {
+	if d := s.delay; d != nil && r.Partition == d.partition {
+		d.add(ctx, r, events)
+		return
+	}
+	s.produce(ctx, r, events)
+}
+
+// DelayPartition holds every record of partition p back by d before producing it, in order.
+// It is a testing aid (sfstream run --debug-delay-partition): the partition then lags the
+// others as one does on a busy node, where a parent's entity can reach sysflow.entities
+// after its children's records. Call it before the first Send; Flush and Close wait for the
+// held records.
+func (s *Sink) DelayPartition(p int32, d time.Duration) {
+	s.delay = &delayed{partition: p, by: d, s: s, queue: make(chan heldRecord, 100_000)}
+	go s.delay.run()
+}
+
+type heldRecord struct {
+	ctx    context.Context
+	r      *kgo.Record
+	events float64
+	due    time.Time
+}
+
+// delayed produces the records of one partition after a delay, in the order sent.
+type delayed struct {
+	partition int32
+	by        time.Duration
+	s         *Sink
+	queue     chan heldRecord
+	pending   sync.WaitGroup
+}
+
+func (d *delayed) add(ctx context.Context, r *kgo.Record, events float64) {
+	d.pending.Add(1)
+	d.queue <- heldRecord{ctx: ctx, r: r, events: events, due: time.Now().Add(d.by)}
+}
+
+func (d *delayed) run() {
+	for h := range d.queue {
+		time.Sleep(time.Until(h.due))
+		d.s.produce(h.ctx, h.r, h.events)
+		d.pending.Done()
+	}
+}
+
+// wait blocks until every held record has been handed to the client, or ctx ends.
+func (d *delayed) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { d.pending.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("records of partition %d held back: %w", d.partition, ctx.Err())
+	}
 }
 
 func (s *Sink) produce(ctx context.Context, r *kgo.Record, events float64) {
@@ -169,6 +234,11 @@ func (s *Sink) Err() error {
 
 // Flush waits until everything sent is acknowledged and returns the first produce error.
 func (s *Sink) Flush(ctx context.Context) error {
+	if s.delay != nil {
+		if err := s.delay.wait(ctx); err != nil {
+			return fmt.Errorf("flush raw sink: %w", err)
+		}
+	}
 	if err := s.cl.Flush(ctx); err != nil {
 		return fmt.Errorf("flush raw sink: %w", err)
 	}
@@ -178,6 +248,9 @@ func (s *Sink) Flush(ctx context.Context) error {
 // Close flushes (bounded by ctx) and closes the client.
 func (s *Sink) Close(ctx context.Context) error {
 	err := s.Flush(ctx)
+	if s.delay != nil && err == nil {
+		close(s.delay.queue) // nothing is held any more
+	}
 	s.cl.Close()
 	return err
 }
