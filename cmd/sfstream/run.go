@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/riferrei/srclient"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sfstream/sfstream/archiver/archive"
@@ -250,7 +249,7 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	if err := out.Close(dctx); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	if err := waitDrained(dctx, kcfg, kcfg.Topics().Raw, pipeline.DefaultGroup); err != nil {
+	if err := proc.Drain(dctx); err != nil {
 		log.Warn("processor did not finish the captured records", "err", err)
 	}
 	stopProc()
@@ -264,50 +263,4 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	fmt.Fprintln(stdout, prog.line())
 	fmt.Fprintf(stdout, "sfstream: stopped; archive in %s\n", st.Archive())
 	return runErr
-}
-
-// waitDrained waits until group has committed the end offset of every partition of topic (a
-// topic written without transactions: its end offset is its last record's plus one).
-func waitDrained(ctx context.Context, cfg kafka.Config, topic, group string) error {
-	cl, err := kafka.NewClient(cfg)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	for {
-		// Until the group has joined and committed, it does not exist: keep waiting.
-		behind, err := lag(ctx, adm, topic, group)
-		if err == nil && behind == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d records of %s not processed: %w", behind, topic, errors.Join(ctx.Err(), err))
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// lag returns how many records of topic group has not committed.
-func lag(ctx context.Context, adm *kadm.Client, topic, group string) (int64, error) {
-	ends, err := adm.ListEndOffsets(ctx, topic)
-	if err != nil {
-		return -1, err
-	}
-	committed, err := adm.FetchOffsets(ctx, group)
-	if err != nil {
-		return -1, err
-	}
-	behind := int64(0)
-	ends.Each(func(o kadm.ListedOffset) {
-		at := int64(0)
-		if c, ok := committed.Lookup(topic, o.Partition); ok {
-			at = c.At
-		}
-		if o.Offset > at {
-			behind += o.Offset - at
-		}
-	})
-	return behind, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -354,5 +355,63 @@ func TestExitedProcessEntityTombstone(t *testing.T) {
 	}
 	if got != 1 {
 		t.Errorf("sfstream_processor_entity_tombstones_total = %v, want 1", got)
+	}
+}
+
+// Drain returns once every raw record produced before it is processed and committed: the
+// events are all readable (read_committed) at that moment, without waiting for more.
+func TestDrainReturnsWhenEverythingIsCommitted(t *testing.T) {
+	_, kcfg, serde := startStack(t)
+	batches := workload(25)
+	want := expected(t, batches)
+	produceRaw(t, kcfg, serde, batches)
+	p, err := pipeline.New(pipeline.Config{Kafka: kcfg, Group: kcfg.TopicPrefix + "processors", TransactionalID: kcfg.TopicPrefix + "drain",
+		State: state.ReferenceTestConfig(), MaxPollRecords: 9, RestoreIdle: 200 * time.Millisecond}, serde, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer dcancel()
+	if err := p.Drain(dctx); err != nil {
+		t.Fatal(err)
+	}
+	adm, err := kafka.NewClient(kcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lags, err := kadm.NewClient(adm).Lag(dctx, kcfg.TopicPrefix+"processors")
+	adm.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, ok := lags[kcfg.TopicPrefix+"processors"]
+	if !ok || gl.Error() != nil {
+		t.Fatalf("lag of the group: %v", gl.Error())
+	}
+	if total := gl.Lag.Total(); total != 0 {
+		t.Errorf("right after Drain the group lags %d raw records", total)
+	}
+	got, n := consumeEvents(t, kcfg, serde, count(want), time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("processor: %v", err)
+	}
+	if n != count(want) {
+		t.Errorf("after Drain %d event records are committed, want %d", n, count(want))
+	}
+	compare(t, got, want)
+
+	// A Drain that cannot finish in time says so.
+	short, scancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer scancel()
+	idle, err := pipeline.New(pipeline.Config{Kafka: kcfg, Group: kcfg.TopicPrefix + "never-started", TransactionalID: kcfg.TopicPrefix + "idle"}, serde, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Drain(short); err == nil || !strings.Contains(err.Error(), "drain processor") {
+		t.Errorf("Drain of a processor that never runs: %v, want a drain error", err)
 	}
 }
