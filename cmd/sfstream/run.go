@@ -44,6 +44,7 @@ type runOptions struct {
 	s3SecretFile string
 	drainTimeout time.Duration
 	refConfig    bool
+	parquet      bool   // --parquet: the archiver also writes Parquet files
 	delaySpec    string // --debug-delay-partition N:DURATION
 	delayPart    int32
 	delayBy      time.Duration
@@ -89,6 +90,7 @@ func runFlags(f *service.Flags, o *runOptions) {
 	f.BoolVar(&o.s3.Secure, "s3-secure", true, "use TLS to S3")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", time.Minute, "at shutdown, how long to wait for the processor and archiver to finish what was captured")
 	f.StringVar(&o.delaySpec, "debug-delay-partition", "", "testing aid: hold the raw records of partition N back by DURATION (N:DURATION, e.g. 1:500ms), so that it lags the others as on a busy node")
+	f.BoolVar(&o.parquet, "parquet", true, "also archive each hourly object as a Parquet file of flattened events and flows (<archive>/parquet/exporter=<id>/date=<YYYY-MM-DD>/hour=<HH>/)")
 	f.BoolVar(&o.refConfig, "reference-config", false, "build SysFlow with the reference collector's test settings (no process flows, all files, all reads)")
 }
 
@@ -158,7 +160,7 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	acfg.ClientID = "sfstream-archiver"
 	arch, err := archive.New(archive.Config{
 		Kafka: acfg, Target: st.Archive(), StagingDir: filepath.Join(dataDir, "staging"),
-		Grace: time.Minute, IdleTimeout: 30 * time.Second,
+		Grace: time.Minute, IdleTimeout: 30 * time.Second, Parquet: o.parquet,
 	}, serde, reg, archive.WithLogger(log.With("component", "archiver")), archive.WithKafkaOptions(kafka.WithMetrics(reg, "archiver")))
 	if err != nil {
 		return err
