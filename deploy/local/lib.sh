@@ -20,7 +20,9 @@ REPO_ROOT="$(cd "$LOCAL_DIR/../.." && pwd)"
 
 # --- versions ----------------------------------------------------------------
 
-KAFKA_VERSION=4.4.0 # passed to kafka/pom.xml as -Dkafka.version
+# passed to kafka/pom.xml as -Dkafka.version; deploy/docker/images.sh asks for the version
+# compose.yaml names (SFSTREAM_KAFKA_VERSION) for its stand-in Kafka image.
+KAFKA_VERSION="${SFSTREAM_KAFKA_VERSION:-4.4.0}"
 APICURIO_VERSION=3.3.3
 VERSITYGW_VERSION=v1.8.0
 MAVEN_DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
