@@ -27,6 +27,17 @@
 // written afresh (objects of the same names are replaced): to archive a topic again from
 // scratch, use a new prefix or keep the group's offsets.
 //
+// Parquet. With Config.Parquet, the worker that stores an object first converts it
+// (archiver/parquetfile: its events and flows flattened, entities joined in as columns) into
+// a Parquet file staged beside it, stores that under hourly.Key.ParquetName
+// (<prefix>/parquet/exporter=<id>/date=<YYYY-MM-DD>/hour=<HH>/<name>.parquet), and only
+// then stores the object; the commit point moves once the object is stored. So an object in
+// the archive always has its Parquet file (a restart skips the records of stored objects and
+// would never write it), and a Parquet file whose object is missing is overwritten, with the
+// same bytes, when the object is rebuilt: its bytes are a pure function of the object's.
+// Late objects get theirs like any other. Objects stored before --parquet was turned on are
+// not converted.
+//
 // Entities of other partitions. A record's ancestors (and files) may belong to processes of
 // other partitions, whose processor may be behind this partition's. Before the records of a
 // poll are written, the archiver waits until the table has read sysflow.entities to its end
@@ -66,6 +77,9 @@
 //	sfstream_archiver_lookups_total{result}           archive listings after a restart: ok, error
 //	sfstream_archiver_forced_closes_total             objects closed early because staging was full
 //	sfstream_archiver_commits_total{result}           offset commits: ok, error
+//	sfstream_archiver_parquet_files_written_total{kind}  Parquet files stored (--parquet): hour, late
+//	sfstream_archiver_parquet_bytes_written_total     bytes of the Parquet files stored
+//	sfstream_archiver_parquet_rows_written_total      rows of the Parquet files stored
 //	sfstream_archiver_entities                        entities in the table (archiver/entities)
 //	sfstream_archiver_entity_records_total{result}    sysflow.entities records read (archiver/entities)
 package archive

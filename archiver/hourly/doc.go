@@ -28,7 +28,9 @@
 //     already stored.
 //   - Object names: <prefix>/<exporter>/<YYYY-MM-DD>/<HH>/<exporter>.<YYYYMMDDHH>.p<N>.sf,
 //     late objects of the hour .p<N>.late.sf, .p<N>.late.2.sf, ...; the exporter is made safe
-//     for a path (characters outside [A-Za-z0-9._-] become '_').
+//     for a path (characters outside [A-Za-z0-9._-] become '_'). The Parquet file beside an
+//     object (--parquet) is <prefix>/parquet/exporter=<exporter>/date=<YYYY-MM-DD>/hour=<HH>/
+//     followed by the object's base name with .parquet for .sf (Key.ParquetName).
 //
 // Metrics: none (the archive package counts what Files report).
 package hourly

@@ -15,8 +15,8 @@ type Row struct {
 	OpFlags       *string `parquet:"opflags,optional,dict"`
 	OpFlagsBitmap *int32  `parquet:"opflags_bitmap,optional"`
 	Ret           *int32  `parquet:"ret,optional"`
-	TS            int64   `parquet:"ts,timestamp(microsecond:utc),delta"`
-	TSUTS         int64   `parquet:"ts_uts,delta"`
+	TS            int64   `parquet:"ts,timestamp(microsecond:utc)"`
+	TSUTS         int64   `parquet:"ts_uts"`
 	EndTS         *int64  `parquet:"endts,optional,timestamp(microsecond:utc)"`
 	EndTSUTS      *int64  `parquet:"endts_uts,optional"`
 
