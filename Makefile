@@ -30,10 +30,10 @@ build: ## build every binary into ./bin
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sf-archiver ./archiver
 
 .PHONY: test-deps
-test-deps: ## install what the tests use besides Go: fastavro (a second Avro reader) and sysflow-tools (the reference sysprint) in a venv under CACHE
-	@$(PYENV)/bin/python -c 'import fastavro, sysflow.formatter' 2>/dev/null || { \
-	  echo "installing fastavro and sysflow-tools into $(PYENV)"; python3 -m venv $(PYENV) && \
-	  $(PYENV)/bin/pip install -q fastavro==1.13.1 sysflow-tools==0.6.1; }
+test-deps: ## install what the tests use besides Go: fastavro (a second Avro reader), sysflow-tools (the reference sysprint), duckdb and pyarrow (Parquet readers) in a venv under CACHE
+	@$(PYENV)/bin/python -c 'import fastavro, sysflow.formatter, duckdb, pyarrow' 2>/dev/null || { \
+	  echo "installing fastavro, sysflow-tools, duckdb and pyarrow into $(PYENV)"; python3 -m venv $(PYENV) && \
+	  $(PYENV)/bin/pip install -q fastavro==1.13.1 sysflow-tools==0.6.1 duckdb==2.0.0 pyarrow==26.0.1; }
 
 .PHONY: test
 test: test-deps ## unit and end-to-end tests on the embedded stack, plus short fuzz runs (PKG=, TEST=)

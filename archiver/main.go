@@ -89,6 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.IntVar(&cfg.MaxPollRecords, "max-poll-records", archive.DefaultMaxPollRecords, "records handled per poll at most")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", archive.DefaultShutdownTimeout, "on SIGTERM, how long to keep storing the objects of closed hours")
 	f.DurationVar(&cfg.UploadRetryMax, "upload-retry-max", archive.DefaultUploadRetryMax, "largest delay between attempts to store an object")
+	f.BoolVar(&cfg.Parquet, "parquet", false, "also write, beside each object, a Parquet file of its events and flows flattened, under <prefix>/parquet/exporter=<id>/date=<YYYY-MM-DD>/hour=<HH>/ (default: off; sfstream run turns it on)")
 	f.BoolVar(&s.showVersion, "version", false, "print the version and exit")
 	if err := f.Parse(args, getenv); err != nil {
 		return err

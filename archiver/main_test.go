@@ -30,7 +30,7 @@ var ownFlags = []string{
 	"s3-access-key", "s3-access-key-file", "s3-secret-key", "s3-secret-key-file", "s3-secure",
 	"s3-region", "s3-prefix", "s3-part-size", "staging-dir", "staging-max-bytes", "grace",
 	"idle-timeout", "exporter-ip", "entity-wait", "reference-wait", "max-versions", "upload-workers",
-	"max-poll-records", "shutdown-timeout", "upload-retry-max",
+	"max-poll-records", "shutdown-timeout", "upload-retry-max", "parquet",
 }
 
 func TestHelpDocumentsEveryFlagWithItsDefault(t *testing.T) {
@@ -126,7 +126,8 @@ func buildBinary(t *testing.T) string {
 
 // Repeated kill -9 of the archiver binary mid-stream, then a restart that runs to the end:
 // the archive holds the same objects, byte for byte, as an uninterrupted archiver's, and every
-// event exactly once.
+// event exactly once. Both write Parquet files (--parquet): those too are the same, byte for
+// byte, and every object has its own.
 func TestKill9SameObjects(t *testing.T) {
 	bin := buildBinary(t)
 	env := testkit.New(t)
@@ -142,7 +143,7 @@ func TestKill9SameObjects(t *testing.T) {
 	refTarget := stack.ArchiveTarget{Dir: t.TempDir(), Prefix: "k9"}
 	ref, err := archive.New(archive.Config{
 		Kafka: kcfg, Group: kcfg.TopicPrefix + "reference", Target: refTarget, StagingDir: t.TempDir(),
-		IdleTimeout: 2 * time.Second, MaxPollRecords: 20,
+		IdleTimeout: 2 * time.Second, MaxPollRecords: 20, Parquet: true,
 	}, serde, nil, archive.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +173,7 @@ func TestKill9SameObjects(t *testing.T) {
 		"SFSTREAM_STAGING_DIR="+staging,
 		"SFSTREAM_MAX_POLL_RECORDS=20",
 		"SFSTREAM_IDLE_TIMEOUT=2s",
+		"SFSTREAM_PARQUET=true",
 		"SFSTREAM_METRICS_ADDR=127.0.0.1:0",
 		"SFSTREAM_LOG_LEVEL=warn",
 	)
@@ -230,6 +232,18 @@ func TestKill9SameObjects(t *testing.T) {
 		if o, ok := objects[n]; ok && !bytes.Equal(o, b) {
 			t.Errorf("%s: %d bytes differ from the uninterrupted run's %d", n, len(o), len(b))
 		}
+	}
+	sf, pq := 0, 0
+	for n := range objects {
+		switch {
+		case strings.HasSuffix(n, ".parquet"):
+			pq++
+		case strings.HasSuffix(n, ".sf"):
+			sf++
+		}
+	}
+	if pq != sf || pq == 0 {
+		t.Errorf("%d Parquet files for %d objects", pq, sf)
 	}
 }
 

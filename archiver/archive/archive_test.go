@@ -195,11 +195,13 @@ func TestArchiveToDirectory(t *testing.T) {
 // An archiver whose commits were lost (offsets back at the start, without metadata) and one
 // of whose objects was never stored finds the stored objects in the archive, skips their
 // records and rebuilds the missing object byte for byte: no duplicate, no new late object.
+// With --parquet the object's Parquet file, lost with it, is rebuilt byte for byte too.
 func TestRestartAfterLostCommitsSkipsStoredRecords(t *testing.T) {
 	env := testkit.New(t)
 	kcfg, serde, want := pipelineEvents(t, env)
 	target := stack.ArchiveTarget{Dir: t.TempDir(), Prefix: "replay"}
 	cfg := config(t, kcfg, target)
+	cfg.Parquet = true
 	r := start(t, cfg, serde)
 	total := float64(archivetest.Count(want))
 	waitFor(t, 60*time.Second, "every event stored", func() bool {
@@ -230,6 +232,13 @@ func TestRestartAfterLostCommitsSkipsStoredRecords(t *testing.T) {
 		t.Fatal("no hour-23 object of node-a in partition 0")
 	}
 	if err := os.Remove(filepath.Join(target.Dir, filepath.FromSlash(lost))); err != nil {
+		t.Fatal(err)
+	}
+	lostParquet := "replay/parquet/exporter=node-a/date=2023-11-14/hour=23/node-a.2023111423.p0.parquet"
+	if _, ok := before[lostParquet]; !ok {
+		t.Fatalf("no %s", lostParquet)
+	}
+	if err := os.Remove(filepath.Join(target.Dir, filepath.FromSlash(lostParquet))); err != nil {
 		t.Fatal(err)
 	}
 	lostEvents := archivetest.Count(archivetest.Check(t, map[string][]byte{lost: before[lost]}, target.Prefix).Events)
@@ -285,4 +294,78 @@ func TestDrainStoresOpenHours(t *testing.T) {
 		t.Fatal(err)
 	}
 	verify(t, target, want)
+}
+
+// With --parquet, every object of the two-hour workload, late ones included, has its
+// Parquet file beside it, in the Hive layout; pyarrow and DuckDB read each with the
+// object's rows per type, and DuckDB's query over the whole layout finds the workload's
+// network flows, with the process and parent joined in.
+func TestParquetArchiveReadByDuckDBAndPyarrow(t *testing.T) {
+	archivetest.Python(t, "duckdb", "pyarrow") // before the pipeline: fail or skip at once
+	env := testkit.New(t)
+	kcfg, serde, want := pipelineEvents(t, env)
+	target := stack.ArchiveTarget{Dir: t.TempDir(), Prefix: "sysflow/archive"}
+	cfg := config(t, kcfg, target)
+	cfg.Parquet = true
+	cfg.ParquetRowGroupRows = 64 // several row groups per file
+	r := start(t, cfg, serde)
+	n := float64(archivetest.Count(want))
+	waitFor(t, 60*time.Second, "every event stored", func() bool {
+		return archivetest.Metric(t, r.reg, "sfstream_archiver_records_written_total") >= n
+	})
+	if err := r.stop(); err != nil {
+		t.Fatalf("archiver: %v", err)
+	}
+	res := verify(t, target, want)
+	objects := archivetest.ReadObjects(t, target)
+	const from = "from read_parquet('{glob}', hive_partitioning = true)"
+	rep := archivetest.CheckParquet(t, objects, target.Prefix, map[string]string{
+		"nf443":    "select count(*) " + from + " where type = 'NF' and net_dport = 443",
+		"nf443ctx": "select count(*) " + from + " where type = 'NF' and net_dport = 443 and proc_exe = '/usr/bin/worker' and pproc_exe = '/bin/bash' and net_dip = '10.0.1.1'",
+		"rows":     "select count(*) " + from,
+		"hive":     "select count(distinct exporter || ' ' || cast(date as varchar) || ' ' || cast(hour as varchar)) " + from,
+	})
+	if len(rep.Files) != res.Objects {
+		t.Errorf("%d Parquet files for %d objects", len(rep.Files), res.Objects)
+	}
+	late := 0
+	for name, f := range rep.Files {
+		if strings.Contains(name, ".late.") {
+			late++
+		}
+		rows := 0
+		for _, c := range f.Pyarrow.RowsByType {
+			rows += c
+		}
+		if f.Pyarrow.RowGroups != (rows+63)/64 {
+			t.Errorf("%s: %d rows in %d row groups, want groups of 64 rows", name, rows, f.Pyarrow.RowGroups)
+		}
+	}
+	if late != res.LateObjects || late == 0 {
+		t.Errorf("%d late Parquet files, %d late objects", late, res.LateObjects)
+	}
+	nf := archivetest.NetworkFlowsTo(t, objects, 443)
+	if nf == 0 {
+		t.Fatal("the workload has no flow to port 443")
+	}
+	for _, q := range []string{"nf443", "nf443ctx"} {
+		if got := rep.Queries[q]; got != float64(nf) {
+			t.Errorf("duckdb query %s: %v, want the %d NetworkFlows to port 443", q, got, nf)
+		}
+	}
+	if got := rep.Queries["rows"]; got != n {
+		t.Errorf("duckdb reads %v rows in all, want %v events", got, n)
+	}
+	if got := rep.Queries["hive"]; got != float64(2*len(res.Hours)) {
+		t.Errorf("duckdb sees %v exporter/date/hour partitions, want %d", got, 2*len(res.Hours))
+	}
+	files := archivetest.MetricLabel(t, r.reg, "sfstream_archiver_files_written_total", "kind", "hour") +
+		archivetest.MetricLabel(t, r.reg, "sfstream_archiver_files_written_total", "kind", "late")
+	pfiles := archivetest.MetricLabel(t, r.reg, "sfstream_archiver_parquet_files_written_total", "kind", "hour") +
+		archivetest.MetricLabel(t, r.reg, "sfstream_archiver_parquet_files_written_total", "kind", "late")
+	if pfiles != files || archivetest.Metric(t, r.reg, "sfstream_archiver_parquet_rows_written_total") != n {
+		t.Errorf("metrics: %v parquet files for %v objects, %v rows for %v events", pfiles, files,
+			archivetest.Metric(t, r.reg, "sfstream_archiver_parquet_rows_written_total"), n)
+	}
+	t.Logf("%d Parquet files (%d late), %v rows; %d NetworkFlows to 443 found by duckdb", len(rep.Files), late, rep.Queries["rows"], nf)
 }

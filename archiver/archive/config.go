@@ -86,6 +86,13 @@ type Config struct {
 	// UploadRetryMax is the largest delay between attempts to store an object (the delay
 	// starts at 500ms and doubles). Default 30s.
 	UploadRetryMax time.Duration
+	// Parquet also writes, beside each object (late ones included), a Parquet file of its
+	// events and flows flattened (archiver/parquetfile), named by hourly.Key.ParquetName,
+	// stored before the object. Default false.
+	Parquet bool
+	// ParquetRowGroupRows is the rows per Parquet row group. Default
+	// parquetfile.DefaultRowGroupRows.
+	ParquetRowGroupRows int
 }
 
 func (c Config) withDefaults() Config {
@@ -176,6 +183,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxVersions < 1 {
 		bad("max versions %d: want at least 1", c.MaxVersions)
+	}
+	if c.ParquetRowGroupRows < 0 {
+		bad("parquet row group rows %d: negative", c.ParquetRowGroupRows)
 	}
 	if c.BlockSize < 0 {
 		bad("block size %d: negative", c.BlockSize)

@@ -47,6 +47,9 @@ type metrics struct {
 	lookups        *prometheus.CounterVec
 	forcedCloses   prometheus.Counter
 	commits        *prometheus.CounterVec
+	parquetFiles   *prometheus.CounterVec
+	parquetBytes   prometheus.Counter
+	parquetRows    prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -103,6 +106,9 @@ func newMetrics() *metrics {
 		lookups:      vec("lookups_total", "Archive listings to find objects stored before a restart, by result.", "result", resultOK, resultError),
 		forcedCloses: counter("forced_closes_total", "Open objects closed early because the staging directory was full."),
 		commits:      vec("commits_total", "Offset commits of sysflow.events, by result.", "result", resultOK, resultError),
+		parquetFiles: vec("parquet_files_written_total", "Parquet files stored beside the objects (--parquet), by kind (hour, late).", "kind", kindHour, kindLate),
+		parquetBytes: counter("parquet_bytes_written_total", "Bytes of the Parquet files stored."),
+		parquetRows:  counter("parquet_rows_written_total", "Rows (events and flows) of the Parquet files stored."),
 	}
 }
 
@@ -111,6 +117,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		m.files, m.bytes, m.records, m.entityRecords, m.uploadSeconds, m.uploadFailures, m.openHours,
 		m.pendingUploads, m.stagingBytes, m.paused, m.lag, m.late, m.missing, m.skipped, m.entityWait,
 		m.entityTimeouts, m.refWait, m.refWaits, m.lookups, m.forcedCloses, m.commits,
+		m.parquetFiles, m.parquetBytes, m.parquetRows,
 	} {
 		if err := reg.Register(c); err != nil {
 			return err

@@ -42,6 +42,20 @@ func TestNames(t *testing.T) {
 			t.Errorf("ParseVariant(%s) = %d, %v", got, v, ok)
 		}
 	}
+	pq := map[string]Key{
+		"arch/parquet/exporter=node-1/date=2023-11-14/hour=23/node-1.2023111423.p7.parquet":      {Exporter: "node-1", Hour: hour, Partition: 7},
+		"arch/parquet/exporter=node-1/date=2023-11-14/hour=23/node-1.2023111423.p7.late.parquet": {Exporter: "node-1", Hour: hour, Partition: 7, Variant: 1},
+		"parquet/exporter=a_b/date=2023-11-14/hour=22/a_b.2023111422.p0.late.2.parquet":          {Exporter: "a/b", Hour: hour - 3600, Variant: 2},
+	}
+	for want, k := range pq {
+		prefix := "/arch/"
+		if !strings.HasPrefix(want, "arch/") {
+			prefix = ""
+		}
+		if got := k.ParquetName(prefix); got != want {
+			t.Errorf("ParquetName(%q) of %v = %s, want %s", prefix, k, got, want)
+		}
+	}
 	for _, bad := range []string{"late.1.sf", "late.02.sf", "late.x.sf", "sf.tmp", "late.sf.x"} {
 		if _, ok := ParseVariant("s.", "s."+bad); ok {
 			t.Errorf("ParseVariant accepted %q", bad)

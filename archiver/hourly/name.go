@@ -65,6 +65,19 @@ func (k Key) Name(prefix string) string {
 	return k.Stem(prefix) + variantSuffix(k.Variant)
 }
 
+// ParquetName returns the name of the Parquet file beside the object of k, in a Hive-style
+// layout: <prefix>/parquet/exporter=<exporter>/date=<YYYY-MM-DD>/hour=<HH>/<base>.parquet,
+// where <base> is the object's base name without ".sf" (late files keep .late, .late.<n>).
+func (k Key) ParquetName(prefix string) string {
+	t := time.Unix(k.Hour, 0).UTC()
+	base := strings.TrimSuffix(path.Base(k.Name("")), ".sf")
+	dir := "parquet/exporter=" + SafeExporter(k.Exporter) + "/date=" + t.Format("2006-01-02") + "/hour=" + t.Format("15")
+	if p := strings.Trim(prefix, "/"); p != "" {
+		dir = p + "/" + dir
+	}
+	return dir + "/" + base + ".parquet"
+}
+
 func variantSuffix(v int) string {
 	switch {
 	case v <= 0:
