@@ -22,8 +22,8 @@ import (
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 func buildBinary(t *testing.T) string {
@@ -124,7 +124,7 @@ func TestKill9ExactlyOnce(t *testing.T) {
 	}
 }
 
-func workload(n int) []*raw.Batch { return gen.Simple("node", n, 1_700_000_000_000_000_000) }
+func workload(n int) []*raw.Batch { return synthetic.Simple("node", n, 1_700_000_000_000_000_000) }
 
 type counts struct {
 	total  int

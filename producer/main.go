@@ -13,19 +13,17 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/service"
 	"github.com/sfstream/sfstream/internal/version"
 	"github.com/sfstream/sfstream/producer/capture"
 	"github.com/sfstream/sfstream/producer/replay"
-	"github.com/sfstream/sfstream/producer/sink"
+	"github.com/sfstream/sfstream/producer/pipeline"
 )
 
 func main() {
@@ -39,11 +37,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sf-producer:", err)
 		os.Exit(1)
 	}
-}
-
-// Source is where raw batches come from: live capture or a replayed capture file.
-type Source interface {
-	Run(ctx context.Context, emit func(raw.Batch) error) error
 }
 
 type options struct {
@@ -99,48 +92,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := kafka.Prepare(ctx, common.Kafka, log); err != nil {
 		return err
 	}
-	out, err := sink.New(ctx, common.Kafka, serde, reg, log, kafka.WithLogger(log), kafka.WithMetrics(reg, "producer"))
+	prod, err := pipeline.New(pipeline.Config{Kafka: common.Kafka, Exporter: o.exporter, EndOnShutdown: o.endOnShutdown && o.replayPath == ""},
+		src, serde, pipeline.WithLogger(log), pipeline.WithRegisterer(reg), pipeline.WithKafkaOptions(kafka.WithLogger(log), kafka.WithMetrics(reg, "producer")))
 	if err != nil {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if common.MetricsAddr != "" {
-		srv := &service.Server{Addr: common.MetricsAddr, Reg: reg, Log: log}
+		srv := &service.Server{Addr: common.MetricsAddr, Reg: reg, Log: log, Ready: prod.Ready}
 		if err := srv.Listen(); err != nil {
 			return err
 		}
 		g.Go(func() error { return srv.Run(gctx) })
 	}
-	var lastTS int64
 	g.Go(func() error {
-		defer func() {
-			// Flushing is bounded: a broker that stays down is reported, not waited for forever.
-			fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := out.Close(fctx); err != nil {
-				log.Error("raw sink: records not acknowledged at shutdown", "err", err)
-			}
-		}()
-		err := src.Run(gctx, func(b raw.Batch) error {
-			if n := len(b.Events); n > 0 {
-				lastTS = b.Events[n-1].TS
-			}
-			return out.Send(gctx, &b)
-		})
-		if err != nil && gctx.Err() == nil {
+		if err := prod.Run(gctx); err != nil {
 			return err
 		}
-		if o.endOnShutdown && o.replayPath == "" {
-			end := raw.Batch{Exporter: o.exporter, Events: []raw.Event{raw.NewEvent(raw.OpEnd, max(lastTS, time.Now().UnixNano()), 0)}}
-			if err := out.Send(context.Background(), &end); err != nil {
-				return err
-			}
-		}
-		if o.replayPath != "" {
+		if o.replayPath != "" && ctx.Err() == nil {
 			log.Info("replay finished", "capture", o.replayPath)
-			if ctx.Err() == nil {
-				return errReplayDone
-			}
+			return errReplayDone // stops the metrics server
 		}
 		return nil
 	})
@@ -153,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 var errReplayDone = errors.New("replay done")
 
-func newSource(o options, log *slog.Logger, reg prometheus.Registerer) (Source, error) {
+func newSource(o options, log *slog.Logger, reg prometheus.Registerer) (pipeline.Source, error) {
 	if o.replayPath != "" {
 		return replay.Open(o.replayPath, replay.WithExporter(o.exporter), replay.WithPace(o.pace))
 	}

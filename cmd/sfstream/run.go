@@ -18,12 +18,11 @@ import (
 	"github.com/sfstream/sfstream/archiver/archive"
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/service"
 	"github.com/sfstream/sfstream/internal/stack"
 	"github.com/sfstream/sfstream/processors/pipeline"
 	"github.com/sfstream/sfstream/processors/state"
-	"github.com/sfstream/sfstream/producer/sink"
+	producer "github.com/sfstream/sfstream/producer/pipeline"
 )
 
 type runOptions struct {
@@ -173,12 +172,16 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	fmt.Fprintf(stdout, "sfstream: kafka %s, registry %s, archive %s\n", strings.Join(st.Brokers(), ","), st.RegistryURL(), st.Archive())
 	pcl := kcfg
 	pcl.ClientID = "sfstream-producer"
-	out, err := sink.New(ctx, pcl, serde, reg, log.With("component", "producer"), kafka.WithMetrics(reg, "producer"))
+	// The capture ends for good when sfstream run stops: open flows are truncated (a replay
+	// sends its own end notice).
+	prod, err := producer.New(producer.Config{Kafka: pcl, Exporter: o.exporter, EndOnShutdown: o.replay == "",
+		FlushTimeout: o.drainTimeout, DelayPartition: o.delayPart, DelayBy: o.delayBy}, src, serde,
+		producer.WithLogger(log.With("component", "producer")), producer.WithRegisterer(reg),
+		producer.WithKafkaOptions(kafka.WithMetrics(reg, "producer")))
 	if err != nil {
 		return err
 	}
 	if o.delayBy > 0 {
-		out.DelayPartition(o.delayPart, o.delayBy)
 		fmt.Fprintf(stdout, "sfstream: raw partition %d held back by %v (--debug-delay-partition)\n", o.delayPart, o.delayBy)
 	}
 
@@ -219,37 +222,22 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 		pctx, cancel = context.WithTimeout(ctx, o.duration)
 		defer cancel()
 	}
-	var lastTS int64
-	srcErr := make(chan error, 1)
-	go func() {
-		srcErr <- src.Run(pctx, func(b raw.Batch) error {
-			if n := len(b.Events); n > 0 {
-				lastTS = max(lastTS, b.Events[n-1].TS)
-			}
-			return out.Send(bgctx, &b)
-		})
-	}()
+	prodErr := make(chan error, 1)
+	go func() { prodErr <- prod.Run(pctx) }()
 	var runErr error
-	select {
-	case err := <-srcErr:
-		if err != nil && pctx.Err() == nil {
-			runErr = fmt.Errorf("producer: %w", err)
-		}
-	case <-bgctx.Done():
-		<-srcErr
-	}
-	fmt.Fprintln(stdout, "sfstream: stopping: flushing open flows and hours")
-	// The capture ended for good: open flows are truncated (a replay sends its own end notice).
-	if o.replay == "" {
-		end := raw.Batch{Exporter: o.exporter, Events: []raw.Event{raw.NewEvent(raw.OpEnd, max(lastTS, time.Now().UnixNano()), 0)}}
-		if err := out.Send(bgctx, &end); err != nil {
-			runErr = errors.Join(runErr, err)
-		}
-	}
 	dctx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
 	defer cancel()
-	if err := out.Close(dctx); err != nil {
-		runErr = errors.Join(runErr, err)
+	select {
+	case err := <-prodErr:
+		if err != nil {
+			runErr = fmt.Errorf("producer: %w", err)
+		}
+		fmt.Fprintln(stdout, "sfstream: stopping: flushing open flows and hours")
+	case <-bgctx.Done(): // the processor or archiver failed
+		if err := prod.Drain(dctx); err != nil {
+			runErr = err
+		}
+		runErr = errors.Join(runErr, <-prodErr)
 	}
 	if err := proc.Drain(dctx); err != nil {
 		log.Warn("processor did not finish the captured records", "err", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,21 +8,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sfstream/sfstream/bpf"
-	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/producer/capture"
+	producer "github.com/sfstream/sfstream/producer/pipeline"
 	"github.com/sfstream/sfstream/producer/replay"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
-
-// source is where raw batches come from.
-type source interface {
-	Run(ctx context.Context, emit func(raw.Batch) error) error
-}
 
 // pickSource returns the source the flags and the machine allow, and a one-line label.
 // Live capture needs root and a kernel that accepts the programs; without them the synthetic
 // generator runs instead, and the label says why.
-func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (source, string, error) {
+func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (producer.Source, string, error) {
 	if o.replay != "" {
 		src, err := replay.Open(o.replay, replay.WithExporter(o.exporter))
 		if err != nil {
@@ -52,32 +46,9 @@ func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (sour
 		}
 		return c, "live eBPF capture", nil
 	}
-	g, err := gen.New(gen.Config{Profile: gen.HTTPD, Exporter: o.exporter, Rate: o.rate, Pace: true, Processes: 20})
+	g, err := synthetic.New(synthetic.Config{Profile: synthetic.HTTPD, Exporter: o.exporter, Rate: o.rate, Pace: true, Processes: 20})
 	if err != nil {
 		return nil, "", err
 	}
-	return &synthetic{g: g}, "SYNTHETIC load generator (" + why + ")", nil
-}
-
-// synthetic adapts the load generator to a source.
-type synthetic struct{ g *gen.Generator }
-
-func (s *synthetic) Run(ctx context.Context, emit func(raw.Batch) error) error {
-	for {
-		b, err := s.g.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				for _, b := range s.g.Drain() {
-					if err := emit(*b); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			return err
-		}
-		if err := emit(*b); err != nil {
-			return err
-		}
-	}
+	return g, "SYNTHETIC load generator (" + why + ")", nil
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/loadtest/bench"
-	"github.com/sfstream/sfstream/loadtest/gen"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 // A small run of every phase on an in-process stack: the driver works end to end, measures
@@ -28,7 +28,7 @@ func TestSmallRun(t *testing.T) {
 	defer cancel()
 	cfg := bench.Config{
 		Stack:         bench.StackInProcess,
-		Profiles:      []*gen.Profile{gen.HTTPD, gen.ConnHeavy},
+		Profiles:      []*synthetic.Profile{synthetic.HTTPD, synthetic.ConnHeavy},
 		Events:        30_000,
 		ScalingEvents: 60_000,
 		StateEvents:   20_000,

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 // Stack modes.
@@ -34,16 +34,16 @@ type Config struct {
 	// ("<Self> stack"). Required with StackEmbedded.
 	Self string
 
-	// Profiles are the load profiles measured, in order. Default all of gen.Profiles().
-	Profiles []*gen.Profile
+	// Profiles are the load profiles measured, in order. Default all of synthetic.Profiles().
+	Profiles []*synthetic.Profile
 	// Events is how many raw events each run produces. Default 2,000,000.
 	Events int64
 	// Processes overrides each profile's simulated process count. Default: the profile's.
 	Processes int
-	// BatchSize is the raw batch size of the generator. Default gen.DefaultBatchSize.
+	// BatchSize is the raw batch size of the generator. Default synthetic.DefaultBatchSize.
 	BatchSize int
 	// Rate is the generator's event-time rate (events/s): it spaces timestamps and sets how
-	// full batches get. Default gen.DefaultRate.
+	// full batches get. Default synthetic.DefaultRate.
 	Rate float64
 	// Seed is the generator seed. Default 1.
 	Seed uint64
@@ -91,16 +91,16 @@ func (c Config) withDefaults() Config {
 		c.Stack = StackEmbedded
 	}
 	if len(c.Profiles) == 0 {
-		c.Profiles = gen.Profiles()
+		c.Profiles = synthetic.Profiles()
 	}
 	if c.Events == 0 {
 		c.Events = 2_000_000
 	}
 	if c.BatchSize == 0 {
-		c.BatchSize = gen.DefaultBatchSize
+		c.BatchSize = synthetic.DefaultBatchSize
 	}
 	if c.Rate == 0 {
-		c.Rate = gen.DefaultRate
+		c.Rate = synthetic.DefaultRate
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
@@ -167,7 +167,7 @@ func (c Config) Validate() error {
 }
 
 // ProfileNames returns the names of ps, comma-separated.
-func ProfileNames(ps []*gen.Profile) string {
+func ProfileNames(ps []*synthetic.Profile) string {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = p.Name
@@ -176,8 +176,8 @@ func ProfileNames(ps []*gen.Profile) string {
 }
 
 // genConfig returns the generator configuration of profile p under c.
-func (c Config) genConfig(p *gen.Profile) gen.Config {
-	return gen.Config{Profile: p, Processes: c.Processes, Seed: c.Seed, BatchSize: c.BatchSize, Rate: c.Rate}
+func (c Config) genConfig(p *synthetic.Profile) synthetic.Config {
+	return synthetic.Config{Profile: p, Processes: c.Processes, Seed: c.Seed, BatchSize: c.BatchSize, Rate: c.Rate}
 }
 
 func defaultState() state.Config   { return state.DefaultConfig() }

@@ -1,5 +1,5 @@
 // Package bench is sfstream's load benchmark (cmd: loadtest/cmd/sfbench, `make bench`): it
-// measures the processors against DESIGN.md's targets on synthetic load (loadtest/gen) and
+// measures the processors against DESIGN.md's targets on synthetic load (producer/synthetic) and
 // writes loadtest/results/RESULTS.md and throughput.png.
 //
 // For each load profile, in order:

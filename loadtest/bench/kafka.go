@@ -18,8 +18,8 @@ import (
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/producer/sink"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 // runEnv is one run's topics: every run has its own prefix, so that its processors start
@@ -100,13 +100,13 @@ func (p produceResult) rate() float64 { return perSecond(p.Events, p.Wall) }
 
 // produce generates events raw events (rounded up to whole batches) and sends them with
 // producer/sink, exactly as sf-producer does: same keys, partitioner, batching, lz4.
-func (b *bench) produce(ctx context.Context, r *runEnv, gcfg gen.Config, events int64) (produceResult, error) {
+func (b *bench) produce(ctx context.Context, r *runEnv, gcfg synthetic.Config, events int64) (produceResult, error) {
 	reg := prometheus.NewRegistry()
 	s, err := sink.New(ctx, r.kcfg, r.serde, reg, quiet(b.log))
 	if err != nil {
 		return produceResult{}, err
 	}
-	g, err := gen.New(gcfg)
+	g, err := synthetic.New(gcfg)
 	if err != nil {
 		return produceResult{}, errors.Join(err, s.Close(ctx))
 	}

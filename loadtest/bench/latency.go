@@ -15,8 +15,8 @@ import (
 
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/producer/sink"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 // End-to-end latency: the generator runs paced at a rate the processor sustains, stamping
@@ -80,7 +80,7 @@ func (s *sentIndex) find(key string, ts int64) (time.Time, bool) {
 	return bs[i].at, true
 }
 
-func (b *bench) latency(ctx context.Context, p *gen.Profile, rate float64) (res latencyResult, err error) {
+func (b *bench) latency(ctx context.Context, p *synthetic.Profile, rate float64) (res latencyResult, err error) {
 	res.Rate = rate
 	r, err := b.newRun(ctx, "latency")
 	if err != nil {
@@ -147,7 +147,7 @@ func (b *bench) latency(ctx context.Context, p *gen.Profile, rate float64) (res 
 
 	gcfg := b.cfg.genConfig(p)
 	gcfg.Pace, gcfg.Rate = true, rate
-	g, err := gen.New(gcfg)
+	g, err := synthetic.New(gcfg)
 	if err != nil {
 		return res, err
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/internal/codec"
-	"github.com/sfstream/sfstream/loadtest/gen"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 // bench is one benchmark run's shared parts.
@@ -40,7 +40,7 @@ type Report struct {
 
 // ProfileReport is one load profile's results.
 type ProfileReport struct {
-	Profile  *gen.Profile
+	Profile  *synthetic.Profile
 	State    StateResult
 	Produce  produceResult
 	Baseline consumeResult
@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 }
 
 // profile measures one load profile.
-func (b *bench) profile(ctx context.Context, p *gen.Profile) (pr *ProfileReport, err error) {
+func (b *bench) profile(ctx context.Context, p *synthetic.Profile) (pr *ProfileReport, err error) {
 	pr = &ProfileReport{Profile: p}
 	gcfg := b.cfg.genConfig(p)
 	b.log.Info("state alone", "profile", p.Name, "events", b.cfg.StateEvents)
@@ -162,7 +162,7 @@ func (b *bench) profile(ctx context.Context, p *gen.Profile) (pr *ProfileReport,
 		return pr, err
 	}
 	b.log.Info("output", "profile", p.Name)
-	if pr.Output, err = b.measureOutput(ctx, r, gen.DefaultExporter); err != nil {
+	if pr.Output, err = b.measureOutput(ctx, r, synthetic.DefaultExporter); err != nil {
 		return pr, err
 	}
 	b.log.Info("profile done", "profile", p.Name,
@@ -176,7 +176,7 @@ func (b *bench) profile(ctx context.Context, p *gen.Profile) (pr *ProfileReport,
 // scale runs n processors over a fresh copy of the profile's load, ScalingEvents events
 // produced beforehand. Instances join one after the other and the first takes every
 // partition until the group settles, so the window opens only then (see process).
-func (b *bench) scale(ctx context.Context, p *gen.Profile, n int) (res processResult, err error) {
+func (b *bench) scale(ctx context.Context, p *synthetic.Profile, n int) (res processResult, err error) {
 	r, err := b.newRun(ctx, fmt.Sprintf("%s-x%d", p.Name, n))
 	if err != nil {
 		return res, err

@@ -7,8 +7,8 @@ import (
 
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/sysflow"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 // discard is a state.Output that counts and drops what a State emits.
@@ -32,8 +32,8 @@ type StateResult struct {
 // StateThroughput feeds one State (one partition's) with the generator's batches: warmup
 // events first (for at most half of limit), then up to events more, measured, until limit
 // has passed since the start. The batches are generated in chunks outside the measured time.
-func StateThroughput(cfg gen.Config, st state.Config, warmup, events int64, limit time.Duration) (StateResult, error) {
-	g, err := gen.New(cfg)
+func StateThroughput(cfg synthetic.Config, st state.Config, warmup, events int64, limit time.Duration) (StateResult, error) {
+	g, err := synthetic.New(cfg)
 	if err != nil {
 		return StateResult{}, err
 	}

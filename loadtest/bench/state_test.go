@@ -5,8 +5,8 @@ import (
 
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/sysflow"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 type discard struct{}
@@ -19,9 +19,9 @@ func (discard) Event([]byte, sysflow.Record)  {}
 // generator's default rate) runs first, untimed; batches are generated in untimed chunks.
 // Reports events/s (of one core: Apply is single-threaded, GC aside).
 func BenchmarkStateApply(b *testing.B) {
-	for _, p := range gen.Profiles() {
+	for _, p := range synthetic.Profiles() {
 		b.Run(p.Name, func(b *testing.B) {
-			g, err := gen.New(gen.Config{Profile: p})
+			g, err := synthetic.New(synthetic.Config{Profile: p})
 			if err != nil {
 				b.Fatal(err)
 			}

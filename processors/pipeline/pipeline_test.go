@@ -18,14 +18,14 @@ import (
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/pipeline"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 const sec = int64(1e9)
 
-func workload(n int) []*raw.Batch { return gen.Simple("node", n, 1_700_000_000*sec) }
+func workload(n int) []*raw.Batch { return synthetic.Simple("node", n, 1_700_000_000*sec) }
 
 // expected runs the workload through State directly and returns the event records per key.
 func expected(t *testing.T, batches []*raw.Batch) map[string][]sysflow.Record {

@@ -1,7 +1,7 @@
-// Package gen generates synthetic raw syscall batches (schemas/raw.avsc), exactly as a
+// Package synthetic generates synthetic raw syscall batches (schemas/raw.avsc), exactly as a
 // producer sends them: one process per batch, events in order, snapshot first. It is the
 // load generator's source and the tests' workload.
-package gen
+package synthetic
 
 import (
 	"fmt"

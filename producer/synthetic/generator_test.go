@@ -1,4 +1,4 @@
-package gen_test
+package synthetic_test
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/sysflow"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
-func newGen(t *testing.T, cfg gen.Config) *gen.Generator {
+func newGen(t *testing.T, cfg synthetic.Config) *synthetic.Generator {
 	t.Helper()
-	g, err := gen.New(cfg)
+	g, err := synthetic.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,14 +22,14 @@ func newGen(t *testing.T, cfg gen.Config) *gen.Generator {
 }
 
 func TestSameSeedSameBatches(t *testing.T) {
-	for _, p := range gen.Profiles() {
+	for _, p := range synthetic.Profiles() {
 		t.Run(p.Name, func(t *testing.T) {
-			a := newGen(t, gen.Config{Profile: p, Seed: 7}).Batches(20_000)
-			b := newGen(t, gen.Config{Profile: p, Seed: 7}).Batches(20_000)
+			a := newGen(t, synthetic.Config{Profile: p, Seed: 7}).Batches(20_000)
+			b := newGen(t, synthetic.Config{Profile: p, Seed: 7}).Batches(20_000)
 			if !reflect.DeepEqual(a, b) {
 				t.Fatal("two generators with the same config differ")
 			}
-			c := newGen(t, gen.Config{Profile: p, Seed: 8}).Batches(20_000)
+			c := newGen(t, synthetic.Config{Profile: p, Seed: 8}).Batches(20_000)
 			if reflect.DeepEqual(a, c) {
 				t.Fatal("seeds 7 and 8 give the same batches")
 			}
@@ -40,10 +40,10 @@ func TestSameSeedSameBatches(t *testing.T) {
 // The batches keep the producer's contract: valid, one process each, at most BatchSize
 // events, timestamps increasing within a process, one snapshot per initial process first.
 func TestBatchesKeepTheRawContract(t *testing.T) {
-	for _, p := range gen.Profiles() {
+	for _, p := range synthetic.Profiles() {
 		t.Run(p.Name, func(t *testing.T) {
 			const size = 64
-			g := newGen(t, gen.Config{Profile: p, BatchSize: size, Processes: 10})
+			g := newGen(t, synthetic.Config{Profile: p, BatchSize: size, Processes: 10})
 			last := map[string]int64{}
 			for i, b := range g.Batches(100_000) {
 				if err := b.Validate(); err != nil {
@@ -72,19 +72,19 @@ func TestBatchesKeepTheRawContract(t *testing.T) {
 
 // The generator produces each profile's declared mix.
 func TestGeneratorReproducesMix(t *testing.T) {
-	for _, p := range gen.Profiles() {
+	for _, p := range synthetic.Profiles() {
 		t.Run(p.Name, func(t *testing.T) {
 			h := map[raw.Op]int{}
-			for _, b := range newGen(t, gen.Config{Profile: p, Seed: 3}).Batches(500_000) {
+			for _, b := range newGen(t, synthetic.Config{Profile: p, Seed: 3}).Batches(500_000) {
 				for _, e := range b.Events {
 					h[e.Op]++
 				}
 			}
-			got, coverage := gen.MixOf(h, p.Ops)
+			got, coverage := synthetic.MixOf(h, p.Ops)
 			if coverage != 1 {
 				t.Errorf("%.4f of the events have an op outside the profile's ops: %v", 1-coverage, h)
 			}
-			tvd, worst, diff := gen.Distance(got, p.Mix)
+			tvd, worst, diff := synthetic.Distance(got, p.Mix)
 			t.Logf("distance %.4f (worst %s %.4f)", tvd, worst, diff)
 			if tvd > 0.01 {
 				t.Errorf("generated mix is %.4f from the declared one (worst %s by %.4f)\n got %v\nwant %v", tvd, worst, diff, got, p.Mix)
@@ -95,14 +95,14 @@ func TestGeneratorReproducesMix(t *testing.T) {
 
 // Every profile's stream goes through State without a contract error and yields SysFlow.
 func TestProfilesMakeSysFlow(t *testing.T) {
-	for _, p := range gen.Profiles() {
+	for _, p := range synthetic.Profiles() {
 		t.Run(p.Name, func(t *testing.T) {
 			o := &counter{kinds: map[sysflow.Kind]int{}}
 			st, err := state.New(state.DefaultConfig(), o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := newGen(t, gen.Config{Profile: p})
+			g := newGen(t, synthetic.Config{Profile: p})
 			failed := int64(0) // failed opens make no record, as in the reference
 			for _, b := range g.Batches(20_000) {
 				for _, e := range b.Events {
@@ -133,7 +133,7 @@ func (c *counter) Event(_ []byte, r sysflow.Record)  { c.kinds[r.Kind()]++ }
 
 func TestPacedRunKeepsRateAndWallClock(t *testing.T) {
 	const rate = 20_000
-	g := newGen(t, gen.Config{Profile: gen.HTTPD, Pace: true, Rate: rate, Processes: 4})
+	g := newGen(t, synthetic.Config{Profile: synthetic.HTTPD, Pace: true, Rate: rate, Processes: 4})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -155,13 +155,13 @@ func TestPacedRunKeepsRateAndWallClock(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	if _, err := gen.New(gen.Config{}); err == nil {
+	if _, err := synthetic.New(synthetic.Config{}); err == nil {
 		t.Error("no profile: want an error")
 	}
-	if _, err := gen.New(gen.Config{Profile: gen.HTTPD, Rate: -1}); err == nil {
+	if _, err := synthetic.New(synthetic.Config{Profile: synthetic.HTTPD, Rate: -1}); err == nil {
 		t.Error("negative rate: want an error")
 	}
-	if _, err := gen.ProfileByName("nope"); err == nil {
+	if _, err := synthetic.ProfileByName("nope"); err == nil {
 		t.Error("unknown profile: want an error")
 	}
 }

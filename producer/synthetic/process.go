@@ -1,4 +1,4 @@
-package gen
+package synthetic
 
 import (
 	"github.com/sfstream/sfstream/internal/raw"

@@ -1,4 +1,4 @@
-package gen_test
+package synthetic_test
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/producer/replay"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 // referenceDir is where the reference captures live, in the repository.
@@ -17,7 +17,7 @@ const referenceDir = "../../testdata/reference"
 // producer/replay turns them into raw events, and the profile's operations cover most of
 // what those captures do.
 func TestProfileMixMatchesReferenceCaptures(t *testing.T) {
-	for _, p := range gen.Profiles() {
+	for _, p := range synthetic.Profiles() {
 		t.Run(p.Name, func(t *testing.T) {
 			h := map[raw.Op]int{}
 			for _, ref := range p.References {
@@ -29,8 +29,8 @@ func TestProfileMixMatchesReferenceCaptures(t *testing.T) {
 					h[op] += n
 				}
 			}
-			ref, coverage := gen.MixOf(h, p.Ops)
-			tvd, worst, diff := gen.Distance(ref, p.Mix)
+			ref, coverage := synthetic.MixOf(h, p.Ops)
+			tvd, worst, diff := synthetic.Distance(ref, p.Mix)
 			t.Logf("captures %v: coverage %.2f, distance %.3f, worst %s %.3f", p.References, coverage, tvd, worst, diff)
 			for _, op := range p.Ops {
 				t.Logf("  %-8s profile %.3f  captures %.3f", op, p.Mix[op], ref[op])

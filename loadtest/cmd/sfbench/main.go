@@ -1,4 +1,4 @@
-// Command sfbench is sfstream's load benchmark: synthetic raw load (loadtest/gen) through
+// Command sfbench is sfstream's load benchmark: synthetic raw load (producer/synthetic) through
 // the producer's sink, the processors and the archive's file format, on the embedded stack
 // or a real one, measured against the bare baseline of the same run (see loadtest/bench).
 //
@@ -22,8 +22,8 @@ import (
 
 	"github.com/sfstream/sfstream/internal/service"
 	"github.com/sfstream/sfstream/loadtest/bench"
-	"github.com/sfstream/sfstream/loadtest/gen"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/producer/synthetic"
 )
 
 func main() {
@@ -55,11 +55,11 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 	f.StringVar(&cfg.RegistryURL, "schema-registry-url", "", "schema registry URL of a local stack")
 	f.StringVar(&cfg.Kafka.TopicPrefix, "topic-prefix", "", "prefix of the run's topic names (each run adds sfbench-<time>-<run>.)")
 	f.StringVar(&stackEnv, "stack-env", defaultStackEnv(getenv), "stack.env of deploy/local/up.sh, read in local mode when the brokers are not given")
-	f.StringVar(&profiles, "profiles", bench.ProfileNames(gen.Profiles()), "load profiles, comma-separated; the first is also used for scaling and latency")
+	f.StringVar(&profiles, "profiles", bench.ProfileNames(synthetic.Profiles()), "load profiles, comma-separated; the first is also used for scaling and latency")
 	f.Int64Var(&cfg.Events, "events", 2_000_000, "raw events per run")
 	f.IntVar(&cfg.Processes, "processes", 0, "simulated processes per profile (default: the profile's)")
-	f.IntVar(&cfg.BatchSize, "batch-size", gen.DefaultBatchSize, "most events per raw batch")
-	f.Float64Var(&cfg.Rate, "rate", gen.DefaultRate, "event-time rate of the generator, events/s (spaces timestamps, fills batches)")
+	f.IntVar(&cfg.BatchSize, "batch-size", synthetic.DefaultBatchSize, "most events per raw batch")
+	f.Float64Var(&cfg.Rate, "rate", synthetic.DefaultRate, "event-time rate of the generator, events/s (spaces timestamps, fills batches)")
 	f.Func("seed", "generator seed (default 1)", func(s string) error {
 		v, err := strconv.ParseUint(s, 10, 64)
 		cfg.Seed = v
@@ -95,7 +95,7 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 		}
 	}
 	for _, name := range strings.Split(profiles, ",") {
-		p, err := gen.ProfileByName(strings.TrimSpace(name))
+		p, err := synthetic.ProfileByName(strings.TrimSpace(name))
 		if err != nil {
 			return err
 		}
