@@ -17,7 +17,8 @@
 //     the dependency graph has no cycle;
 //   - sfstream services (images sf-producer, sf-processor, sf-archiver, sfstream-tools) set
 //     SFSTREAM_KAFKA_BROKERS and only SFSTREAM_* variables the binaries know;
-//   - the producer is privileged, in the host PID namespace, with SFSTREAM_EXPORTER_ID and
+//   - the producer is privileged (or adds the SYS_ADMIN and SYS_PTRACE capabilities and
+//     runs without a seccomp filter), in the host PID namespace, with SFSTREAM_EXPORTER_ID and
 //     the kernel's BTF, tracefs (or debugfs), /proc (at /host/proc) and cgroup file systems
 //     mounted read-only; the processors run at least two replicas; nothing but the producer
 //     runs an sfstream image as root.
@@ -268,13 +269,37 @@ func check(p *types.Project) []string {
 	return problems
 }
 
+// captureCaps are the capabilities the producer needs when it is not privileged: the kernel
+// takes SYS_ADMIN for BPF and PERFMON as well (names Docker 20.10 does not know).
+var captureCaps = []string{"SYS_ADMIN", "SYS_PTRACE"}
+
+// captureCapable reports whether a service that is not privileged may still capture: it adds
+// captureCaps (with or without the CAP_ prefix, or ALL) and runs without a seccomp filter.
+func captureCapable(s types.ServiceConfig) bool {
+	have := map[string]bool{}
+	for _, c := range s.CapAdd {
+		have[strings.TrimPrefix(strings.ToUpper(c), "CAP_")] = true
+	}
+	for _, c := range captureCaps {
+		if !have[c] && !have["ALL"] {
+			return false
+		}
+	}
+	for _, o := range s.SecurityOpt {
+		if strings.ReplaceAll(o, ":", "=") == "seccomp=unconfined" {
+			return true
+		}
+	}
+	return false
+}
+
 func checkProducer(name string, s types.ServiceConfig) []string {
 	var problems []string
 	add := func(format string, args ...any) {
 		problems = append(problems, "service "+name+": "+fmt.Sprintf(format, args...))
 	}
-	if !s.Privileged {
-		add("the producer must be privileged (eBPF)")
+	if !s.Privileged && !captureCapable(s) {
+		add("the producer must be privileged, or have cap_add %s and security_opt seccomp=unconfined (eBPF)", strings.Join(captureCaps, ", "))
 	}
 	if s.Pid != "host" {
 		add("the producer must use the host PID namespace (pid: host), has %q", s.Pid)

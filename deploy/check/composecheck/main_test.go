@@ -101,6 +101,15 @@ func TestRun(t *testing.T) {
 			wantErr: "unknown variable SFSTREAM_KAFKA_BROKER",
 		},
 		{
+			name: "producer with the capture capabilities instead of privileged",
+			edit: replace("privileged: true", "cap_add: [SYS_ADMIN, SYS_PTRACE]\n    security_opt: [\"seccomp=unconfined\"]"),
+		},
+		{
+			name:    "producer with the capabilities but seccomp",
+			edit:    replace("privileged: true", "cap_add: [SYS_ADMIN, SYS_PTRACE]"),
+			wantErr: "must be privileged, or have cap_add",
+		},
+		{
 			name:    "producer not privileged, writable proc",
 			edit:    compose(replace("privileged: true", "privileged: false"), replace("/proc:/host/proc:ro", "/proc:/host/proc")),
 			wantErr: "must be privileged",
