@@ -110,3 +110,19 @@ generate-check: generate ## fail if regenerating changes anything committed
 .PHONY: test-bpf
 test-bpf: ## the eBPF tests (root, kernel with BTF, raw tracepoints and the ring buffer)
 	$(GO) test -race -count 1 ./bpf ./producer/capture
+
+.PHONY: docker-engine
+docker-engine: ## start the project's own Docker engine: dockerd in a network namespace of its own (deploy/docker/engine.sh; its env command prints DOCKER_HOST)
+	bash deploy/docker/engine.sh up
+
+.PHONY: docker-engine-down
+docker-engine-down: ## stop that engine and remove its containers (images and build cache stay cached)
+	bash deploy/docker/engine.sh down
+
+.PHONY: images-offline
+images-offline: ## build compose.yaml's images on an engine that cannot pull: stand-in bases from Debian, third-party stand-ins (deploy/docker/images.sh)
+	bash deploy/docker/images.sh all
+
+.PHONY: compose-test
+compose-test: ## compose.yaml end to end on the project's engine: images, up --wait, a host workload, its flows in Kafka and the S3 archive, down -v
+	bash deploy/docker/compose-test.sh
