@@ -163,19 +163,28 @@ bases() {
 # standin NAME IMAGE builds deploy/docker/standins/NAME as IMAGE (unless the engine has it),
 # with the files that stage_NAME puts into the context.
 standin() {
-	local name="$1" image="$2" ctx started
-	if have_image "$image"; then
-		log "$image: present"
-		return
-	fi
-	started="$(now_ms)"
+	local name="$1" image="$2" ctx started hash
 	ctx="$(mktemp -d)"
 	cp -a "$DOCKER_DIR/standins/$name/." "$ctx/"
 	"stage_$name" "$ctx"
+	# The image is rebuilt when anything in its context changed.
+	hash="$(cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+	if [[ "$(docker image inspect -f '{{index .Config.Labels "org.sfstream.standin.context"}}' "$image" 2>/dev/null)" == "$hash" ]]; then
+		log "$image: stand-in up to date"
+		rm -rf "$ctx"
+		return
+	fi
+	if have_image "$image" && [[ -z "$(docker image inspect -f '{{index .Config.Labels "org.sfstream.standin.context"}}' "$image")" ]]; then
+		log "$image: present (not a stand-in), kept"
+		rm -rf "$ctx"
+		return
+	fi
+	started="$(now_ms)"
 	logged "standin-$name" build -t "$image" \
 		--build-arg DEBIAN_IMAGE="$STANDIN_DEBIAN:$DEBIAN_SUITE" \
 		--build-arg JRE_IMAGE="$STANDIN_PREFIX/debian-jre:$DEBIAN_SUITE" \
 		--label org.opencontainers.image.description="sfstream stand-in for $image, built by deploy/docker/images.sh" \
+		--label org.sfstream.standin.context="$hash" \
 		"$ctx"
 	rm -rf "$ctx"
 	log "$image: stand-in built in $(elapsed "$started") ($(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=iec))"
