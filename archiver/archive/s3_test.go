@@ -14,12 +14,14 @@ import (
 )
 
 // The archive in the test stack's S3 (the in-process S3, or versitygw with
-// SFSTREAM_STACK=local) reads back complete and well-formed.
+// SFSTREAM_STACK=local) reads back complete and well-formed, Parquet files included.
 func TestArchiveToS3(t *testing.T) {
 	env := testkit.New(t)
 	kcfg, serde, want := pipelineEvents(t, env)
 	target := env.Archive
-	r := start(t, config(t, kcfg, target), serde)
+	cfg := config(t, kcfg, target)
+	cfg.Parquet = true
+	r := start(t, cfg, serde)
 	waitFor(t, 60*time.Second, "every event stored", func() bool {
 		return archivetest.Metric(t, r.reg, "sfstream_archiver_records_written_total") >= float64(archivetest.Count(want))
 	})
@@ -30,6 +32,9 @@ func TestArchiveToS3(t *testing.T) {
 	t.Logf("%s: %d objects (%d late), %d events", target, res.Objects, res.LateObjects, archivetest.Count(res.Events))
 	if len(res.Hours) != 2 || res.LateObjects == 0 {
 		t.Errorf("hours %v, %d late objects: want 2 hours and late objects", res.Hours, res.LateObjects)
+	}
+	if rep := archivetest.CheckParquet(t, archivetest.ReadObjects(t, target), target.Prefix, nil); len(rep.Files) != res.Objects {
+		t.Errorf("%d Parquet files for %d objects", len(rep.Files), res.Objects)
 	}
 }
 

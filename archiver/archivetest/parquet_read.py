@@ -56,7 +56,7 @@ def main():
         }
     glob = root + "/" + req.get("glob", "**/*.parquet")
     queries = {}
-    for qname, sql in req.get("queries", {}).items():
+    for qname, sql in (req.get("queries") or {}).items():
         queries[qname] = con.execute(sql.replace("{glob}", glob)).fetchall()[0][0]
     json.dump({"files": files, "queries": queries}, sys.stdout, default=str)
 
