@@ -7,8 +7,9 @@
 //	                     SFSTREAM_KAFKA_BROKERS, SFSTREAM_SCHEMA_REGISTRY_URL and
 //	                     SFSTREAM_S3_{ENDPOINT,BUCKET,ACCESS_KEY,SECRET_KEY,REGION,SECURE}
 //	                     as written to /tmp/sfstream-stack/stack.env
-//	docker               testcontainers-go; needs a Docker engine and is not implemented:
-//	                     asking for it fails the test with that message
+//	docker               Kafka, a schema registry and S3 as containers that testcontainers-go
+//	                     starts once per run from compose.yaml's images (docker.go; tests
+//	                     built with -tags docker: make test-integration-docker)
 //
 // Invariants: each test gets a unique prefix for its topic names, registry subjects (which
 // follow topic names), consumer groups, transactional ids and S3 object names, so tests can
@@ -62,7 +63,7 @@ const (
 
 // Env is one test's view of the stack.
 type Env struct {
-	// Mode is ModeEmbedded or ModeLocal.
+	// Mode is ModeEmbedded, ModeLocal or ModeDocker.
 	Mode string
 	// Brokers are the seed brokers.
 	Brokers []string
@@ -72,7 +73,7 @@ type Env struct {
 	Archive stack.ArchiveTarget
 	// Prefix is unique to the test: topic prefix, group, transactional id and object prefix.
 	Prefix string
-	// Stack is the embedded stack, nil in local mode.
+	// Stack is the embedded stack, nil in local and docker mode.
 	Stack *stack.Stack
 }
 
@@ -125,10 +126,9 @@ func newEnv(t testing.TB, mode string, getenv func(string) string, opts []stack.
 			return nil, fmt.Errorf("%s=local needs %s: start the stack with deploy/local/up.sh (make stack-up) and load /tmp/sfstream-stack/stack.env", EnvStack, strings.Join(missing, ", "))
 		}
 	case ModeDocker:
-		if _, err := os.Stat("/var/run/docker.sock"); err != nil {
-			return nil, fmt.Errorf("%s=docker: docker mode needs a Docker engine (none at /var/run/docker.sock); use embedded (the default) or local", EnvStack)
+		if err := dockerEnv(t, e, getenv); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("%s=docker: docker mode (testcontainers-go) is not implemented; use embedded (the default) or local", EnvStack)
 	default:
 		return nil, fmt.Errorf("%s=%q: want %s, %s or %s", EnvStack, mode, ModeEmbedded, ModeLocal, ModeDocker)
 	}
