@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -88,6 +89,8 @@ type Archiver struct {
 	pollCancel context.CancelFunc // ends the poll in progress, so that results are handled
 
 	drains []*drainReq // guarded by mu
+
+	parquetSlots chan struct{} // bounds the Parquet conversions running at once
 }
 
 // Option configures an Archiver.
@@ -122,6 +125,9 @@ func New(cfg Config, serde entities.Decoder, reg prometheus.Registerer, opts ...
 		givenUp: map[hourly.Ref]struct{}{},
 		parts:   map[int32]*partition{},
 		paused:  map[int32]bool{},
+		// Converting to Parquet is CPU-bound and holds a row group in memory (about 150 MiB
+		// at 128Ki rows): more conversions at once than cores would gain nothing.
+		parquetSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	for _, o := range opts {
 		o(a)

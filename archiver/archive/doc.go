@@ -36,7 +36,10 @@
 // would never write it), and a Parquet file whose object is missing is overwritten, with the
 // same bytes, when the object is rebuilt: its bytes are a pure function of the object's.
 // Late objects get theirs like any other. Objects stored before --parquet was turned on are
-// not converted.
+// not converted. At most GOMAXPROCS conversions run at once: each is CPU-bound and holds one
+// row group in memory (about 150 MiB at the default 128Ki rows; Config.ParquetRowGroupRows).
+// The staged Parquet file lives only while its worker stores it and is not counted in the
+// staging bound.
 //
 // Entities of other partitions. A record's ancestors (and files) may belong to processes of
 // other partitions, whose processor may be behind this partition's. Before the records of a

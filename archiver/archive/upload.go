@@ -95,11 +95,17 @@ func (a *Archiver) putParquet(u *upload) error {
 	if a.cfg.ParquetRowGroupRows > 0 {
 		opts = append(opts, parquetfile.WithRowGroupRows(a.cfg.ParquetRowGroupRows))
 	}
+	select {
+	case a.parquetSlots <- struct{}{}:
+	case <-u.ctx.Done():
+		return u.ctx.Err()
+	}
 	err := a.retry(u, name, func() error {
 		st, size, err := buildParquet(path, obj.Path, opts)
 		u.pq = parquetResult{name: name, size: size, rows: st.Rows}
 		return err
 	})
+	<-a.parquetSlots
 	if err != nil {
 		return err
 	}
