@@ -7,7 +7,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/sfstream/sfstream/bpf"
 	"github.com/sfstream/sfstream/producer/capture"
 	producer "github.com/sfstream/sfstream/producer/pipeline"
 	"github.com/sfstream/sfstream/producer/replay"
@@ -32,13 +31,9 @@ func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (prod
 	case os.Geteuid() != 0:
 		why = "not root: live eBPF capture needs root (sudo make run)"
 	default:
-		probe, err := bpf.Open(bpf.Config{RingBufferBytes: 1 << 16})
-		if err != nil {
+		if err := capture.Probe(); err != nil {
 			why = fmt.Sprintf("this kernel refused the eBPF programs (%v)", err)
 			break
-		}
-		if err := probe.Close(); err != nil {
-			return nil, "", err
 		}
 		c, err := capture.New(capture.Config{Exporter: o.exporter}, capture.WithLogger(log), capture.WithRegisterer(reg))
 		if err != nil {
