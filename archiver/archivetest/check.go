@@ -58,7 +58,7 @@ func ReadObjects(t testing.TB, target stack.ArchiveTarget) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	names, err := s.List(ctx, target.Prefix)
@@ -71,7 +71,7 @@ func ReadObjects(t testing.TB, target stack.ArchiveTarget) map[string][]byte {
 			t.Fatal(err)
 		}
 		b, err := io.ReadAll(rc)
-		rc.Close()
+		_ = rc.Close() // read-only
 		if err != nil {
 			t.Fatalf("read %s: %v", n, err)
 		}

@@ -98,7 +98,7 @@ func printFile(ctx context.Context, path string, entities bool, p printer) (err 
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	defer f.Close() // read-only: a close error loses nothing
+	defer func() { _ = f.Close() }() // read-only: a close error loses nothing
 	r, err := sffile.NewReader(f)
 	if err != nil {
 		switch {

@@ -92,7 +92,7 @@ func printS3(ctx context.Context, cfg Config, path string, p printer, stderr io.
 		obj, err := cl.GetObject(ctx, bucket, name, minio.GetObjectOptions{})
 		if err == nil {
 			err = printStream(ctx, full, obj, cfg.Entities, p)
-			obj.Close()
+			_ = obj.Close() // read-only
 		}
 		printed++
 		switch {

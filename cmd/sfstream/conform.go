@@ -44,7 +44,7 @@ func conformCmd(ctx context.Context, args []string, getenv func(string) string, 
 		if dir, err = os.MkdirTemp("", "sfstream-conform-"); err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
+		defer func() { _ = os.RemoveAll(dir) }() // a temporary directory
 	}
 	level := "warn"
 	if *verbose {
@@ -85,7 +85,7 @@ func readRecords(path string) ([]sysflow.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	r, err := sffile.NewReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -56,7 +56,6 @@ type Writer struct {
 	count   int64  // records in buf
 	zbuf    bytes.Buffer
 	zw      *flate.Writer
-	hdr     []byte
 	written int64
 	records int64
 	err     error

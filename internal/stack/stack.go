@@ -262,8 +262,7 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("lock data dir: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock data dir %s: another stack uses it: %w", dir, err)
+		return nil, errors.Join(fmt.Errorf("lock data dir %s: another stack uses it: %w", dir, err), f.Close())
 	}
 	return f, nil
 }

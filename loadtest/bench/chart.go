@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"os"
@@ -41,8 +42,7 @@ func writeChart(path string, rep *Report) error {
 		return fmt.Errorf("chart: %w", err)
 	}
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("chart: %w", err)
+		return errors.Join(fmt.Errorf("chart: %w", err), f.Close())
 	}
 	return f.Close()
 }

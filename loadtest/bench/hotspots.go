@@ -47,7 +47,7 @@ func summarizeProfile(path string) (*hotspots, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read cpu profile: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	p, err := profile.Parse(f)
 	if err != nil {
 		return nil, fmt.Errorf("read cpu profile: %w", err)

@@ -29,7 +29,7 @@ func describeMachine() Machine {
 				break
 			}
 		}
-		f.Close()
+		_ = f.Close() // read-only
 	}
 	var si syscall.Sysinfo_t
 	if syscall.Sysinfo(&si) == nil {

@@ -23,8 +23,7 @@ type outputResult struct {
 	ConsumeWall             time.Duration
 }
 
-func (o outputResult) bytes() int64   { return o.EventBytes + o.EntityBytes }
-func (o outputResult) records() int64 { return o.Events + o.Entities }
+func (o outputResult) bytes() int64 { return o.EventBytes + o.EntityBytes }
 
 // measureOutput reads the run's entities and then its events (read_committed, from the
 // start, until a second passes without a record), decoding every record, and archives them.

@@ -211,12 +211,13 @@ func (b *bench) process(ctx context.Context, r *runEnv, n, workers int, total in
 			return res, fmt.Errorf("cpu profile: %w", err)
 		}
 		if err := pprof.StartCPUProfile(pf); err != nil {
-			pf.Close()
-			return res, fmt.Errorf("cpu profile: %w", err)
+			return res, errors.Join(fmt.Errorf("cpu profile: %w", err), pf.Close())
 		}
 		defer func() {
 			pprof.StopCPUProfile()
-			pf.Close()
+			if cerr := pf.Close(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("cpu profile: %w", cerr))
+			}
 		}()
 	}
 	ev0, out0 := f.sum("sfstream_processor_events_in_total", nil), f.sum("sfstream_processor_records_out_total", nil)

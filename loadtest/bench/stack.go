@@ -85,7 +85,7 @@ func startStack(ctx context.Context, cfg Config) (*endpoints, error) {
 	}
 	waited := make(chan error, 1)
 	stop := func() error {
-		stdin.Close()
+		_ = stdin.Close() // the signal to stop; its error shows as the process not exiting
 		select {
 		case err := <-waited:
 			return err

@@ -220,7 +220,6 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.TransactionalID(p.cfg.TransactionalID),
 		kgo.TransactionTimeout(60*time.Second),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
 		kgo.ConsumerGroup(p.cfg.Group),
 		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.ConsumeTopics(p.topics.Raw),

@@ -57,7 +57,7 @@ func loadIDFile(path string) (map[int32]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	m, err := ParseIDFile(f)
 	if err != nil {
 		return nil, fmt.Errorf("load accounts %s: %w", path, err)

@@ -44,7 +44,7 @@ func NewClock(procRoot string) (Clock, error) {
 	if err != nil {
 		return Clock{}, fmt.Errorf("read boot time: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	btime, err := parseBtime(f)
 	if err != nil {
 		return Clock{}, fmt.Errorf("read boot time: %w", err)

@@ -119,7 +119,7 @@ func (f *FS) parseTable(pid int64, name string, parse func(io.Reader) error) err
 	if err != nil {
 		return fmt.Errorf("read net/%s of %d: %w", name, pid, err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }() // read-only
 	if err := parse(r); err != nil {
 		return fmt.Errorf("read net/%s of %d: %w", name, pid, err)
 	}

@@ -9,8 +9,6 @@ import (
 	"github.com/sfstream/sfstream/internal/raw"
 )
 
-const sec = int64(1e9)
-
 // Simple returns raw batches for n processes: each is snapshotted, opens, writes and closes
 // five files (one batch per file), connects a TCP socket and writes to it, then exits. The
 // timestamps start at t0 (ns since the epoch) and stay within a second.

@@ -162,7 +162,7 @@ func readStackEnv(path string, cfg *bench.Config) error {
 	if err != nil {
 		return fmt.Errorf("local stack: %w (start it with make stack-up, or give -kafka-brokers and -schema-registry-url)", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export "), "=")
