@@ -126,3 +126,7 @@ images-offline: ## build compose.yaml's images on an engine that cannot pull: st
 .PHONY: compose-test
 compose-test: ## compose.yaml end to end on the project's engine: images, up --wait, a host workload, its flows in Kafka and the S3 archive, down -v
 	bash deploy/docker/compose-test.sh
+
+.PHONY: test-integration-docker
+test-integration-docker: test-deps ## the end-to-end suites against Kafka, registry and S3 containers that testcontainers-go starts (SFSTREAM_STACK=docker, -tags docker) on the project's engine (PKG=, TEST=)
+	bash deploy/docker/integration.sh '$(PKG)' '$(TEST)'

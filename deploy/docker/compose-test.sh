@@ -9,7 +9,8 @@
 #  4. a workload on the host: file writes and reads, TCP connections on loopback
 #  5. sfprint on sysflow.events until the workload's file and network flows are there
 #  6. hourclose moves every partition past the hour, so the archiver stores the open hour
-#  7. sfprint on s3://sysflow/: the archive holds the workload's file and network flows
+#  7. sfprint on s3://sysflow/: the archive holds the workload's file and network flows, read
+#     by a host build and by the tools image (docker compose --profile tools run)
 #  8. docker compose down -v (always, also on failure)
 #
 # Published ports listen in the engine's network namespace, so the clients of steps 5-7
@@ -22,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TIMEOUT="${SFSTREAM_COMPOSE_TIMEOUT:-240}"
 WORK="$(mktemp -d /tmp/sfstream-compose-test.XXXXXX)"
-BIN="$WORK/bin"
+BIN="$REPO_ROOT/bin"
 STARTED_ENGINE=false
 SERVER_PID=""
 # The stand-ins' S3 server and registry are versitygw and srfake: leave them out of the
@@ -127,7 +128,7 @@ main() {
 	"$DOCKER_DIR/images.sh" all
 
 	step "sfprint and hourclose (host builds)"
-	(cd "$REPO_ROOT" && go build -o "$BIN/sfprint" ./cmd/sfprint && go build -o "$BIN/hourclose" ./deploy/docker/hourclose)
+	(cd "$REPO_ROOT" && go build -o bin/sfprint ./cmd/sfprint && go build -o bin/hourclose ./deploy/docker/hourclose)
 
 	step "docker compose up -d --wait"
 	(cd "$REPO_ROOT" && docker compose up -d --wait --wait-timeout "$TIMEOUT")
@@ -144,8 +145,13 @@ main() {
 	step "close the hour (hourclose), wait for the archive"
 	# A last round after the flows were seen, so they are not the newest records.
 	workload 3
-	in_ns "$BIN/hourclose" -brokers 127.0.0.1:29092 -registry http://127.0.0.1:8081
+	in_ns "$BIN/hourclose" -brokers 127.0.0.1:29092 -registry http://127.0.0.1:8081 -ahead 70m
 	wait_for "s3://sysflow/ holds the workload's flows" archive_has_flows
+
+	step "the tools image reads the archive too (docker compose --profile tools run)"
+	(cd "$REPO_ROOT" && docker compose --profile tools run --rm sfprint -o json s3://sysflow/) >"$WORK/tools.json" 2>"$WORK/tools.err" ||
+		{ tail -n 20 "$WORK/tools.err" >&2; die "docker compose --profile tools run sfprint failed"; }
+	has_flows "$WORK/tools.json" || die "the tools image's sfprint did not find the workload's flows in s3://sysflow/"
 	step "passed"
 }
 

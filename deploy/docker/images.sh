@@ -242,6 +242,8 @@ sfstream() {
 		log "$image built in $(elapsed "$t0") ($(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=iec))"
 	done
 	rm -rf "$ctx"
+	# The images these builds replaced (untagged now): nothing else refers to them.
+	docker image prune -f >/dev/null
 	log "sfstream images built in $(elapsed "$started")"
 }
 
