@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sfstream/sfstream/internal/sffile"
 	"github.com/sfstream/sfstream/internal/sysflow"
@@ -51,6 +52,8 @@ func printPaths(ctx context.Context, cfg Config, p printer, stderr io.Writer) er
 				return nil // WalkDir skips what it could not read and goes on
 			case d.IsDir():
 				return nil
+			case strings.HasSuffix(d.Name(), ".parquet"):
+				return nil // the archiver's Parquet copies of the SysFlow files beside them
 			case d.Type()&fs.ModeSymlink != 0: // print a linked file, never walk a linked directory
 				if info, err := os.Stat(file); err != nil || !info.Mode().IsRegular() {
 					return nil

@@ -340,9 +340,16 @@ func TestDirectoryOfCopies(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "b", "empty"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The archiver's Parquet copies are passed over without a word.
+	if err := os.MkdirAll(filepath.Join(dir, "parquet", "exporter=x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "parquet", "exporter=x", "x.2026010100.p0.parquet"), []byte("PAR1 not sysflow PAR1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, errOut, code := sfprint(t, "-o", "csv", "-f", "proc.exe", dir)
-	if code != 0 || strings.Count(errOut, "warning: skipping") != 2 {
-		t.Fatalf("exit %d, stderr %q; want 0 and two warnings", code, errOut)
+	if code != 0 || strings.Count(errOut, "warning: skipping") != 2 || strings.Contains(errOut, "parquet") {
+		t.Fatalf("exit %d, stderr %q; want 0 and two warnings, none for the Parquet file", code, errOut)
 	}
 	// a/y.sf (10 records), then b/2/x.sf (12), then b/link.sf (alpine, 24).
 	rows := strings.Split(strings.TrimSuffix(out, "\r\n"), "\r\n")
