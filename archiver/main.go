@@ -23,7 +23,6 @@ import (
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/service"
-	"github.com/sfstream/sfstream/internal/stack"
 	"github.com/sfstream/sfstream/internal/version"
 )
 
@@ -74,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.StringVar(&s.secretKey, "s3-secret-key", "", "S3 secret key; prefer the environment or -s3-secret-key-file (default: none)")
 	f.StringVar(&s.secretKeyFile, "s3-secret-key-file", "", "file whose first line is the S3 secret key (default: none)")
 	f.BoolVar(&s.secure, "s3-secure", true, "use https to a host:port S3 endpoint")
-	f.StringVar(&s.region, "s3-region", stack.DefaultS3Region, "S3 region")
+	f.StringVar(&s.region, "s3-region", store.DefaultS3Region, "S3 region")
 	f.StringVar(&s.prefix, "s3-prefix", "", "prefix of every object name, also under -archive-dir (default: none)")
 	f.Var(&s.partSize, "s3-part-size", "S3 multipart part size: larger objects are uploaded in parts of this size (at least 5MiB)")
 	f.StringVar(&cfg.StagingDir, "staging-dir", archive.DefaultStagingDir, "local directory staging the open hours; its p<N> subdirectories are emptied at start")
@@ -144,7 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 }
 
 // target builds the archive target from the flags, reading key files.
-func (s s3Flags) target() (stack.ArchiveTarget, error) {
+func (s s3Flags) target() (store.Target, error) {
 	var errs []error
 	key := func(name, value, file string) string {
 		switch {
@@ -161,7 +160,7 @@ func (s s3Flags) target() (stack.ArchiveTarget, error) {
 		}
 		return value
 	}
-	t := stack.ArchiveTarget{
+	t := store.Target{
 		Dir:       s.dir,
 		Prefix:    s.prefix,
 		Region:    s.region,

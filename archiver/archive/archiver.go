@@ -182,7 +182,11 @@ func (a *Archiver) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("run archiver: %w", err)
 	}
-	defer a.store.Close()
+	defer func() {
+		if err := a.store.Close(); err != nil {
+			a.log.Warn("closing the archive store", logKeyErr, err)
+		}
+	}()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.follower.Run(gctx) })
 	g.Go(func() error {

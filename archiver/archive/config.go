@@ -10,7 +10,6 @@ import (
 	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/store"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/stack"
 )
 
 // Defaults of Config fields left at their zero value.
@@ -44,7 +43,7 @@ type Config struct {
 	SessionTimeout time.Duration
 	// Target is where objects are stored: a directory or an S3 bucket; its Prefix starts
 	// every object name. Required.
-	Target stack.ArchiveTarget
+	Target store.Target
 	// PartSize is the S3 multipart part size. Default store.DefaultPartSize (16 MiB).
 	PartSize uint64
 	// StagingDir holds the open hours and the objects waiting to be stored. Its p<N>

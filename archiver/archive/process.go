@@ -333,7 +333,7 @@ func (a *Archiver) lookup(ctx context.Context, partition int32, k hourKey) (*hou
 			return nil, err
 		}
 		meta, err := hourly.ReadMetadata(rc)
-		rc.Close()
+		_ = rc.Close() // read-only, and only its first bytes were wanted
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}

@@ -118,7 +118,7 @@ func buildParquet(dst, src string, opts []parquetfile.Option) (parquetfile.Stats
 	if err != nil {
 		return parquetfile.Stats{}, 0, fmt.Errorf("build parquet file: %w", err)
 	}
-	defer in.Close() // read-only
+	defer func() { _ = in.Close() }() // read-only
 	out, err := os.Create(dst)
 	if err != nil {
 		return parquetfile.Stats{}, 0, fmt.Errorf("build parquet file: %w", err)

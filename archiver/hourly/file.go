@@ -398,7 +398,7 @@ func concat(path string, hdr []byte, body string) (int64, error) {
 	if err != nil {
 		return 0, errors.Join(err, out.Close())
 	}
-	defer in.Close() // read-only
+	defer func() { _ = in.Close() }() // read-only
 	n, err := out.Write(hdr)
 	size := int64(n)
 	if err == nil {

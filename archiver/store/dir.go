@@ -93,7 +93,7 @@ func copyFile(dst, src string, size int64) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close() // read-only
+	defer func() { _ = in.Close() }() // read-only
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err

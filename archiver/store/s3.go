@@ -13,8 +13,6 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
-
-	"github.com/sfstream/sfstream/internal/stack"
 )
 
 // s3Store stores objects in an S3 bucket.
@@ -26,7 +24,7 @@ type s3Store struct {
 	partSize uint64
 }
 
-func newS3(t stack.ArchiveTarget, cfg config) (*s3Store, error) {
+func newS3(t Target, cfg config) (*s3Store, error) {
 	if cfg.partSize < MinPartSize {
 		return nil, fmt.Errorf("s3 store: part size %d below the S3 minimum %d", cfg.partSize, MinPartSize)
 	}
@@ -73,7 +71,7 @@ func (s *s3Store) Put(ctx context.Context, name, path string, size int64) error 
 	if err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
-	defer f.Close() // read-only
+	defer func() { _ = f.Close() }() // read-only
 	_, err = s.cl.PutObject(ctx, s.bucket, name, f, size, minio.PutObjectOptions{
 		ContentType: "application/octet-stream",
 		PartSize:    s.partSize,
@@ -117,11 +115,12 @@ func (s *s3Store) Head(ctx context.Context, name string, n int64) (io.ReadCloser
 func (s *s3Store) Check(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// One listed object (or none, or the error) is the answer.
 	for obj := range s.cl.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{MaxKeys: 1}) {
 		if obj.Err != nil {
 			return checkError(s, obj.Err)
 		}
-		break
+		return nil
 	}
 	return nil
 }

@@ -23,8 +23,6 @@ import (
 	"syscall"
 
 	"github.com/minio/minio-go/v7"
-
-	"github.com/sfstream/sfstream/internal/stack"
 )
 
 // Store is where objects go.
@@ -62,9 +60,9 @@ const MinPartSize = 5 << 20
 // DefaultPartSize (16 MiB).
 func WithPartSize(n uint64) Option { return func(c *config) { c.partSize = n } }
 
-// Open returns the Store of target, which must be valid (stack.ArchiveTarget.Validate). It
+// Open returns the Store of target, which must be valid (Target.Validate). It
 // does not contact the target; see Store.Check.
-func Open(target stack.ArchiveTarget, opts ...Option) (Store, error) {
+func Open(target Target, opts ...Option) (Store, error) {
 	cfg := config{partSize: DefaultPartSize}
 	for _, o := range opts {
 		o(&cfg)

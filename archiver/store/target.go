@@ -1,4 +1,4 @@
-package stack
+package store
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 	"strings"
 )
 
-// DefaultS3Region is the region used when ArchiveTarget.Region is empty.
+// DefaultS3Region is the region used when Target.Region is empty.
 const DefaultS3Region = "us-east-1"
 
-// ArchiveTarget is where the archiver stores SysFlow files: a local directory, or an S3 bucket
+// Target is where the archiver stores SysFlow files: a local directory, or an S3 bucket
 // when Endpoint is set. It is configuration only; the archiver does the writing.
-type ArchiveTarget struct {
+type Target struct {
 	// Dir is the local directory, used when Endpoint is empty.
 	Dir string
 	// Endpoint is the S3 API address: host:port, or a URL (http:// or https://, which then
@@ -32,10 +32,10 @@ type ArchiveTarget struct {
 }
 
 // IsS3 reports whether the target is an S3 bucket rather than a local directory.
-func (a ArchiveTarget) IsS3() bool { return a.Endpoint != "" }
+func (a Target) IsS3() bool { return a.Endpoint != "" }
 
 // HostPort returns the endpoint's host:port and whether to use TLS, as minio-go's New wants.
-func (a ArchiveTarget) HostPort() (hostport string, secure bool, err error) {
+func (a Target) HostPort() (hostport string, secure bool, err error) {
 	if !strings.Contains(a.Endpoint, "://") {
 		if _, _, err := net.SplitHostPort(a.Endpoint); err != nil {
 			return "", false, fmt.Errorf("s3 endpoint %q: %w", a.Endpoint, err)
@@ -56,7 +56,7 @@ func (a ArchiveTarget) HostPort() (hostport string, secure bool, err error) {
 }
 
 // RegionOrDefault returns Region, or DefaultS3Region when it is empty.
-func (a ArchiveTarget) RegionOrDefault() string {
+func (a Target) RegionOrDefault() string {
 	if a.Region == "" {
 		return DefaultS3Region
 	}
@@ -64,7 +64,7 @@ func (a ArchiveTarget) RegionOrDefault() string {
 }
 
 // Validate reports what is missing or contradictory.
-func (a ArchiveTarget) Validate() error {
+func (a Target) Validate() error {
 	var errs []error
 	switch {
 	case a.Endpoint == "" && a.Dir == "":
@@ -89,7 +89,7 @@ func (a ArchiveTarget) Validate() error {
 }
 
 // String describes the target without its secret.
-func (a ArchiveTarget) String() string {
+func (a Target) String() string {
 	if !a.IsS3() {
 		return "dir " + a.Dir
 	}
