@@ -4,71 +4,33 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/service"
 	"github.com/sfstream/sfstream/internal/version"
 	"github.com/sfstream/sfstream/processors/pipeline"
-	"github.com/sfstream/sfstream/processors/state"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
-	stop()
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "sf-processor:", err)
-		os.Exit(1)
-	}
-}
+func main() { service.Main("sf-processor", run) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	f := service.NewFlags("sf-processor", "sf-processor [flags]: build SysFlow from sysflow.raw (consumer group member, exactly-once)", stderr)
-	var (
-		common  service.Common
-		cfg     pipeline.Config
-		st      = state.DefaultConfig()
-		showVer bool
-	)
-	service.AddCommon(f, &common, "processor")
-	f.StringVar(&cfg.Group, "group", pipeline.DefaultGroup, "consumer group of the processors")
-	f.StringVar(&cfg.TransactionalID, "transactional-id", "", "transactional id, stable per instance and unique (default sfstream-processor-<hostname>)")
-	f.StringVar(&cfg.InstanceID, "instance-id", "", "static group member id (StatefulSets): a restart keeps the partitions (default dynamic membership)")
-	f.DurationVar(&cfg.SessionTimeout, "session-timeout", 10*time.Second, "group session timeout: how long a dead instance keeps its partitions")
-	f.IntVar(&cfg.MaxPollRecords, "max-poll-records", 5000, "raw records per transaction at most")
-	f.IntVar(&cfg.Workers, "workers", 0, "partitions applied in parallel within a transaction (default the number of CPUs)")
-	f.BoolVar(&st.ProcFlow, "proc-flow", st.ProcFlow, "aggregate thread clones and exits into ProcessFlows")
-	f.BoolVar(&st.FileOnly, "file-only", st.FileOnly, "keep FileFlows of regular files only (drop dirs, pipes, unix sockets)")
-	f.IntVar(&st.ReadMode, "file-read-mode", st.ReadMode, "read-only FileFlows: 0 keep, 1 drop, 2 drop under /proc /dev /sys /lib /usr/lib")
-	f.DurationVar(&st.ExportInterval, "flow-export-interval", st.ExportInterval, "re-export long-running flows this often")
-	f.DurationVar(&st.ExpireInterval, "flow-expire-interval", st.ExpireInterval, "drop flows idle this long")
-	f.IntVar(&st.MaxProcesses, "max-processes", st.MaxProcesses, "processes kept per partition at most (LRU eviction beyond)")
-	f.DurationVar(&st.EntityTombstoneAfter, "entity-tombstone-after", st.EntityTombstoneAfter, "delete an exited process's entity from sysflow.entities this long (event time) after its exit (0: never)")
-	f.BoolVar(&showVer, "version", false, "print the version and exit")
+	var o options
+	addFlags(f, &o)
 	if err := f.Parse(args, getenv); err != nil {
 		return err
 	}
-	if showVer {
+	if o.showVersion {
 		fmt.Fprintln(stderr, "sf-processor", version.Version)
 		return nil
 	}
-	common.Finish()
-	cfg.Kafka, cfg.State = common.Kafka, st
-	log, err := common.Logger()
+	o.common.Finish()
+	cfg := o.cfg
+	cfg.Kafka, cfg.State = o.common.Kafka, o.state
+	log, err := o.common.Logger()
 	if err != nil {
 		return err
 	}
@@ -76,7 +38,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	reg := service.NewRegistry("processor")
-	serde, err := codec.New(common.Registry(), codec.WithLogger(log), codec.WithMetrics(reg))
+	serde, err := codec.New(o.common.Registry(), codec.WithLogger(log), codec.WithMetrics(reg))
 	if err != nil {
 		return err
 	}
@@ -89,19 +51,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	if common.MetricsAddr != "" {
-		srv := &service.Server{Addr: common.MetricsAddr, Reg: reg, Ready: proc.Ready, Log: log}
-		if err := srv.Listen(); err != nil {
-			return err
-		}
-		g.Go(func() error { return srv.Run(ctx) })
-	}
-	g.Go(func() error {
-		start := time.Now()
-		err := proc.Run(ctx)
-		log.Info("processor stopped", "uptime", time.Since(start).Round(time.Second), "err", err)
-		return err
-	})
-	return g.Wait()
+	return service.Serve(ctx, "processor", o.common.MetricsAddr, reg, log, proc)
 }

@@ -19,7 +19,6 @@ import (
 
 const t0 = int64(1_700_000_000_123_456_789) // ns; 2023-11-14T22:13:20.123456789Z
 
-
 // stream is a small self-contained SysFlow stream: header, a container, a parent and a
 // child process, a file, and one record of each kind the processors emit (n rounds of them).
 func stream(n int) []sysflow.Record {
