@@ -22,8 +22,8 @@ import (
 	"github.com/sfstream/sfstream/internal/service"
 	"github.com/sfstream/sfstream/internal/version"
 	"github.com/sfstream/sfstream/producer/capture"
-	"github.com/sfstream/sfstream/producer/replay"
 	"github.com/sfstream/sfstream/producer/pipeline"
+	"github.com/sfstream/sfstream/producer/replay"
 )
 
 func main() {
@@ -48,6 +48,7 @@ type options struct {
 	excludePIDs   service.ListFlag
 	excludeComms  service.ListFlag
 	endOnShutdown bool
+	criSocket     string
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -66,6 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.IntVar(&o.queueEvents, "queue-events", 128<<10, "events queued between ring buffer and Kafka; beyond, events are dropped and counted")
 	f.Var(&o.excludePIDs, "exclude-pids", "pids not to capture, comma-separated (the producer itself never is)")
 	f.Var(&o.excludeComms, "exclude-comms", "command names not to capture, comma-separated (e.g. a local broker: java)")
+	f.StringVar(&o.criSocket, "cri-socket", "", criSocketUsage)
 	f.BoolVar(&o.endOnShutdown, "end-on-shutdown", false, "on shutdown tell processors the capture ended for good (truncates open flows); off for restarts")
 	f.BoolVar(&showVer, "version", false, "print the version and exit")
 	if err := f.Parse(args, getenv); err != nil {
@@ -124,6 +126,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 var errReplayDone = errors.New("replay done")
 
+// criSocketUsage documents --cri-socket (sfstream run has the same flag).
+const criSocketUsage = "container runtime socket for container names and images: a docker.sock (Docker API), containerd.sock or crio.sock (CRI); default: the first of " +
+	"/var/run/docker.sock, /run/containerd/containerd.sock, /run/crio/crio.sock, /var/run/cri-dockerd.sock that answers"
+
 func newSource(o options, log *slog.Logger, reg prometheus.Registerer) (pipeline.Source, error) {
 	if o.replayPath != "" {
 		return replay.Open(o.replayPath, replay.WithExporter(o.exporter), replay.WithPace(o.pace))
@@ -138,6 +144,6 @@ func newSource(o options, log *slog.Logger, reg prometheus.Registerer) (pipeline
 	}
 	return capture.New(capture.Config{
 		Exporter: o.exporter, RingBufferBytes: o.ringBytes, QueueEvents: o.queueEvents,
-		ExcludePIDs: pids, ExcludeComms: o.excludeComms,
+		ExcludePIDs: pids, ExcludeComms: o.excludeComms, CRISocket: o.criSocket,
 	}, capture.WithLogger(log), capture.WithRegisterer(reg))
 }

@@ -26,7 +26,7 @@ func TestHelpDocumentsFlags(t *testing.T) {
 	if err := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &buf); err == nil {
 		t.Fatal("-h returned no error")
 	}
-	for _, want := range []string{"-replay", "-exporter-id", "-ringbuf-bytes", "-queue-events", "-exclude-comms", "-kafka-brokers", "-schema-registry-url"} {
+	for _, want := range []string{"-replay", "-exporter-id", "-ringbuf-bytes", "-queue-events", "-exclude-comms", "-cri-socket", "-kafka-brokers", "-schema-registry-url"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("help lacks %s", want)
 		}

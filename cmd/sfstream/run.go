@@ -47,6 +47,7 @@ type runOptions struct {
 	delaySpec    string // --debug-delay-partition N:DURATION
 	delayPart    int32
 	delayBy      time.Duration
+	criSocket    string // --cri-socket: the container runtime's socket (capture.Config.CRISocket)
 }
 
 // parseDelay parses --debug-delay-partition: "N:DURATION", or "" for none.
@@ -72,6 +73,7 @@ func runFlags(f *service.Flags, o *runOptions) {
 	f.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:9090", "address of /metrics, /healthz, /readyz (empty: off)")
 	f.StringVar(&o.exporter, "exporter-id", host, "this node's exporter id")
 	f.StringVar(&o.replay, "replay", "", "replay this .scap capture instead of capturing live")
+	f.StringVar(&o.criSocket, "cri-socket", "", "container runtime socket for container names and images: a docker.sock (Docker API), containerd.sock or crio.sock (CRI); default: the first of the usual sockets that answers")
 	f.BoolVar(&o.synthetic, "synthetic", false, "run the synthetic load generator instead of capturing live")
 	f.Float64Var(&o.rate, "rate", 2000, "events per second of the synthetic generator")
 	f.DurationVar(&o.every, "progress", 5*time.Second, "progress line interval")

@@ -35,7 +35,7 @@ func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (prod
 			why = fmt.Sprintf("this kernel refused the eBPF programs (%v)", err)
 			break
 		}
-		c, err := capture.New(capture.Config{Exporter: o.exporter}, capture.WithLogger(log), capture.WithRegisterer(reg))
+		c, err := capture.New(capture.Config{Exporter: o.exporter, CRISocket: o.criSocket}, capture.WithLogger(log), capture.WithRegisterer(reg))
 		if err != nil {
 			return nil, "", err
 		}

@@ -460,6 +460,7 @@ func (d *decoder) container() *Container {
 	c.ImageID = d.str("imageid")
 	c.Runtime = d.int("runtime")
 	c.Privileged = d.bool("privileged")
+	c.PodID = d.str("podId")
 	return c
 }
 

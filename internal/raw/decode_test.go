@@ -170,7 +170,7 @@ func (g gen) proc() *raw.Proc {
 	p := &raw.Proc{PPID: g.int64(), PCreateTS: g.int64(), Exe: g.string(), Args: g.strings(), Comm: g.string(), Cwd: g.string(),
 		Env: g.strings(), UID: g.int32(), GID: g.int32(), UserName: g.string(), GroupName: g.string(), TTY: g.int32(), VPID: g.int64()}
 	if g.r.IntN(2) == 0 {
-		p.Container = &raw.Container{ID: g.string(), Name: g.string(), Image: g.string(), ImageID: g.string(), Runtime: g.int32(), Privileged: g.r.IntN(2) == 0}
+		p.Container = &raw.Container{ID: g.string(), Name: g.string(), Image: g.string(), ImageID: g.string(), Runtime: g.int32(), Privileged: g.r.IntN(2) == 0, PodID: g.string()}
 	}
 	return p
 }
@@ -415,7 +415,7 @@ func TestDecodeBatchNegativeBlockCounts(t *testing.T) {
 		str("sh").str("/").
 		long(-1).long(4).str("A=1").long(0). // env
 		long(0).long(0).str("root").str("root").long(0).long(1).
-		long(1).str("id").str("").str("").str("").long(7).raw(1) // container, privileged
+		long(1).str("id").str("").str("").str("").long(7).raw(1).str("pod") // container, privileged, pod id
 	block1 := enc{}.event(raw.OpRead, 10, "").long(0).long(0).long(0).
 		event(raw.OpSnapshot, 11, "/a").long(0).long(1).raw(proc...).
 		long(-1).long(int64(len(fd))).raw(fd...).long(0)
@@ -434,7 +434,7 @@ func TestDecodeBatchNegativeBlockCounts(t *testing.T) {
 	}
 	snap := ev(raw.OpSnapshot, 11, "/a")
 	snap.Proc = &raw.Proc{PPID: 1, PCreateTS: 2, Exe: "/bin/sh", Args: []string{"-c", "x", "y"}, Comm: "sh", Cwd: "/", Env: []string{"A=1"},
-		UserName: "root", GroupName: "root", VPID: 1, Container: &raw.Container{ID: "id", Runtime: 7, Privileged: true}}
+		UserName: "root", GroupName: "root", VPID: 1, Container: &raw.Container{ID: "id", Runtime: 7, Privileged: true, PodID: "pod"}}
 	snap.FDs = []raw.FD{{FD: 5, Kind: 6, Path: "p", Sock: &raw.Sock{Family: 2, Proto: 6, LAddr: []byte{127, 0, 0, 1}, LPort: 80, RAddr: []byte{}}}}
 	want := &raw.Batch{Exporter: "node", HPID: 7, CreateTS: 8, Events: []raw.Event{ev(raw.OpRead, 10, ""), snap, ev(raw.OpOpen, 12, "/etc/hosts")}}
 	if !reflect.DeepEqual(&got, want) {

@@ -43,12 +43,13 @@ const (
 	OpRename  Op = 35 // rename/renameat/renameat2; dirfd/path = old, dirfd2/path2 = new
 
 	// Records that are not syscalls.
-	OpSnapshot Op = 50 // a process (tid == hpid) or thread known before capture; proc and fds set
-	OpDrop     Op = 51 // events were lost upstream of this point; ret = count lost (may be an estimate)
-	OpEnd      Op = 52 // the capture ended for good (end of a replay, producer shutdown): truncate flows
+	OpSnapshot  Op = 50 // a process (tid == hpid) or thread known before capture; proc and fds set
+	OpDrop      Op = 51 // events were lost upstream of this point; ret = count lost (may be an estimate)
+	OpEnd       Op = 52 // the capture ended for good (end of a replay, producer shutdown): truncate flows
+	OpContainer Op = 53 // a container's metadata changed (the runtime answered, or the container restarted): proc.container holds all of it, the other proc fields are empty
 
-	// OpDrop and OpEnd concern a whole exporter, not one process: producers send them to every
-	// partition of sysflow.raw, in batches of their own with hpid 0.
+	// OpDrop, OpEnd and OpContainer concern a whole exporter, not one process: producers send
+	// them to every partition of sysflow.raw, in batches of their own with hpid 0.
 )
 
 var opNames = map[Op]string{
@@ -58,7 +59,7 @@ var opNames = map[Op]string{
 	OpShutdown: "SHUTDOWN", OpMmap: "MMAP", OpChdir: "CHDIR",
 	OpMkdir: "MKDIR", OpRmdir: "RMDIR", OpUnlink: "UNLINK", OpLink: "LINK",
 	OpSymlink: "SYMLINK", OpRename: "RENAME",
-	OpSnapshot: "SNAPSHOT", OpDrop: "DROP", OpEnd: "END",
+	OpSnapshot: "SNAPSHOT", OpDrop: "DROP", OpEnd: "END", OpContainer: "CONTAINER",
 }
 
 // String returns the operation's name, or OP(<n>) for a code this build does not know.

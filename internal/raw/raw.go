@@ -92,6 +92,7 @@ type Container struct {
 	ImageID    string `avro:"imageid"`
 	Runtime    int32  `avro:"runtime"`
 	Privileged bool   `avro:"privileged"`
+	PodID      string `avro:"podId"` // the pod's uid ("" when not in a pod)
 }
 
 // FD is one fd table entry.
@@ -153,7 +154,7 @@ func Unmarshal(data []byte, b *Batch) error {
 }
 
 // Validate checks the values no producer may send: a batch without a process (unless it holds
-// only drop and end notices, which are addressed to a partition, not a process), unknown ops,
+// only drop, end and container notices, which are addressed to a partition, not a process), unknown ops,
 // negative thread ids or timestamps.
 func (b *Batch) Validate() error {
 	if b.HPID <= 0 && !b.Notices() {
@@ -174,11 +175,11 @@ func (b *Batch) Validate() error {
 	return nil
 }
 
-// Notices reports whether every event of b is a drop or end notice: such a batch concerns the
-// whole exporter and is sent to every partition.
+// Notices reports whether every event of b is a drop, end or container notice: such a batch
+// concerns the whole exporter and is sent to every partition.
 func (b *Batch) Notices() bool {
 	for i := range b.Events {
-		if op := b.Events[i].Op; op != OpDrop && op != OpEnd {
+		if op := b.Events[i].Op; op != OpDrop && op != OpEnd && op != OpContainer {
 			return false
 		}
 	}

@@ -9,8 +9,9 @@ import (
 )
 
 // A checkpoint is the state of a partition as changelog records: one per process (keyed by
-// its process key, the value its encoded state), one per File or Container entity already
-// emitted (keyed by the entity key, value "1"), and Meta for the partition's clocks. Changes
+// its process key, the value its encoded state), one per File entity already emitted (keyed
+// by the entity key, value "1") and one per Container known (keyed by the entity key, the
+// value its metadata and whether it was emitted: containers.go), and Meta for the partition's clocks. Changes
 // returns what changed since the last call; Restore rebuilds a State from the latest value of
 // every key.
 
@@ -119,7 +120,7 @@ func Restore(cfg Config, out Output, meta Meta, records map[string][]byte) (*Sta
 	for _, k := range keys {
 		v := records[k]
 		if !IsProcessKey(k) {
-			if err := s.marks.restore(k); err != nil {
+			if err := s.marks.restore(k, v); err != nil {
 				return nil, fmt.Errorf("restore: %w", err)
 			}
 			continue

@@ -39,6 +39,9 @@ func (s *State) apply(key procKey, e *raw.Event) error {
 	case raw.OpEnd:
 		s.End(key.exporter, e.TS)
 		return nil
+	case raw.OpContainer:
+		s.containerNotice(key.exporter, e)
+		return nil
 	case raw.OpSnapshot:
 		s.snapshot(key, e)
 		return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/sysflow"
 )
 
@@ -12,7 +13,7 @@ import (
 //
 // File marks, by far the most numerous, are pointer-free (an interned exporter id and the
 // FOID): a million of them cost the garbage collector nothing to scan. Containers are few and
-// keyed by their entity key.
+// keyed by their entity key, with their content (containerMarks).
 type marks struct {
 	max int // per kind; beyond it the oldest half is forgotten
 
@@ -20,8 +21,8 @@ type marks struct {
 	expIDs    map[string]uint32 // name -> id
 
 	files     markSet[fileMark]
-	conts     markSet[string] // by entity key
-	forgotten []string        // entity keys forgotten since the last checkpoint
+	conts     containerMarks
+	forgotten []string // entity keys forgotten since the last checkpoint
 }
 
 // fileMark identifies a File entity of an exporter.
@@ -39,7 +40,7 @@ type markSet[K comparable] struct {
 
 func newMarks(max int) marks {
 	return marks{max: max, expIDs: map[string]uint32{},
-		files: markSet[fileMark]{set: map[fileMark]bool{}}, conts: markSet[string]{set: map[string]bool{}}}
+		files: markSet[fileMark]{set: map[fileMark]bool{}}, conts: newContainerMarks()}
 }
 
 // mark records k; it reports false if k was marked. Beyond max marks the oldest half is
@@ -100,14 +101,22 @@ func (m *marks) markFile(k fileMark) bool {
 	return m.files.mark(k, m.max, func(o fileMark) { m.forgotten = append(m.forgotten, m.fileKey(o)) })
 }
 
-// markContainer records that a Container entity, by its entity key, was emitted; it reports
-// false if it had been.
-func (m *marks) markContainer(key string) bool {
-	return m.conts.mark(key, m.max, func(o string) { m.forgotten = append(m.forgotten, o) })
+// containerOfProcess returns the Container entity to emit, by its entity key, for a process in
+// container c; nil when the partition has emitted its current version.
+func (m *marks) containerOfProcess(key string, c *raw.Container) *raw.Container {
+	return m.conts.fromProcess(key, c, m.max, m.forget)
 }
 
+// containerNotice records the producer's new metadata of a container; it returns the version
+// to emit when the partition had emitted another one.
+func (m *marks) containerNotice(key string, c *raw.Container) *raw.Container {
+	return m.conts.fromNotice(key, c, m.max, m.forget)
+}
+
+func (m *marks) forget(key string) { m.forgotten = append(m.forgotten, key) }
+
 // pending returns how many changelog records the next changes call may append at most.
-func (m *marks) pending() int { return len(m.forgotten) + len(m.files.fresh) + len(m.conts.fresh) }
+func (m *marks) pending() int { return len(m.forgotten) + len(m.files.fresh) + len(m.conts.dirty) }
 
 // changes appends the changelog records of the marks changed since the last call: tombstones
 // of forgotten marks first, then new marks (containers, then files, each in marking order).
@@ -117,12 +126,12 @@ func (m *marks) changes(out []Record) []Record {
 	}
 	clear(m.forgotten)
 	m.forgotten = m.forgotten[:0]
-	out = m.conts.changes(out, func(k string) string { return k })
+	out = m.conts.changes(out)
 	return m.files.changes(out, m.fileKey)
 }
 
-// restore records a mark read from the changelog (already checkpointed).
-func (m *marks) restore(key string) error {
+// restore records a mark read from the changelog (already checkpointed) with its value.
+func (m *marks) restore(key string, v []byte) error {
 	if i := strings.LastIndex(key, "/F/"); i >= 0 {
 		if foid, err := sysflow.ParseFOID(key[i+3:]); err == nil {
 			m.files.restore(fileMark{exp: m.exporterID(key[:i]), foid: foid})
@@ -130,8 +139,7 @@ func (m *marks) restore(key string) error {
 		}
 	}
 	if i := strings.LastIndex(key, "/C/"); i >= 0 && i+3 < len(key) {
-		m.conts.restore(key)
-		return nil
+		return m.conts.restore(key, v)
 	}
 	return fmt.Errorf("changelog key %q is neither a process, a file nor a container key", key)
 }

@@ -117,6 +117,10 @@ func dirWithSlash(d string) string {
 // the reference writes it before metadata arrives.
 func containerEntity(c *raw.Container) *sysflow.Container {
 	e := &sysflow.Container{ID: c.ID, Name: c.Name, Image: c.Image, ImageID: c.ImageID, Privileged: c.Privileged, Type: sysflow.CTDocker}
+	if c.PodID != "" {
+		pod := c.PodID
+		e.PodID = &pod
+	}
 	if int(c.Runtime) >= 0 && int(c.Runtime) < len(sysflow.ContainerTypes) {
 		e.Type = sysflow.ContainerTypes[c.Runtime]
 	}

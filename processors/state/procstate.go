@@ -25,7 +25,7 @@ import (
 //	seq        uvarint
 //	entity     state (stateCode; a string follows stOther), [oid], [poid], ts, exe, exeArgs,
 //	           uid, userName, gid, groupName, [containerId], cwd, env (count, strings)
-//	[container] id, name, image, imageId, runtime, privileged (byte 0 or 1)
+//	[container] id, name, image, imageId, runtime, privileged (byte 0 or 1), [podId]
 //	cwd, exitTS, lastSeen
 //	fds        count, then per fd in increasing fd order: fd, kind, openFlags, proto, path,
 //	           tuple (sip, sport, dip, dport)
@@ -50,17 +50,18 @@ const procFormatV1 = 1
 
 // proc flags.
 const (
-	pfTouched     = 1 << iota // proc.touched
-	pfUncertain               // proc.uncertain
-	pfContainer               // proc.container != nil
-	pfPFlow                   // proc.pflow != nil
-	pfPOID                    // entity.POID != nil
-	pfContainerID             // entity.ContainerID != nil
-	pfTTY                     // entity.TTY
-	pfEntry                   // entity.Entry
-	pfEntityOID               // entity.OID != key oid: written
-	pfPFlowOID                // pflow.rec.ProcOID != key oid: written
-	pfAll         = 1<<iota - 1
+	pfTouched      = 1 << iota // proc.touched
+	pfUncertain                // proc.uncertain
+	pfContainer                // proc.container != nil
+	pfPFlow                    // proc.pflow != nil
+	pfPOID                     // entity.POID != nil
+	pfContainerID              // entity.ContainerID != nil
+	pfTTY                      // entity.TTY
+	pfEntry                    // entity.Entry
+	pfEntityOID                // entity.OID != key oid: written
+	pfPFlowOID                 // pflow.rec.ProcOID != key oid: written
+	pfContainerPod             // container.PodID != "": written (a later bit: older values lack it)
+	pfAll          = 1<<iota - 1
 )
 
 // file flow flags.
@@ -148,6 +149,7 @@ func (sc *encodeScratch) appendProc(b []byte, p *proc) []byte {
 	setIf(p.touched, pfTouched)
 	setIf(p.uncertain, pfUncertain)
 	setIf(p.container != nil, pfContainer)
+	setIf(p.container != nil && p.container.PodID != "", pfContainerPod)
 	setIf(p.pflow != nil, pfPFlow)
 	setIf(e.POID != nil, pfPOID)
 	setIf(e.ContainerID != nil, pfContainerID)
@@ -204,6 +206,9 @@ func (sc *encodeScratch) appendProc(b []byte, p *proc) []byte {
 		b = appendString(b, c.ImageID)
 		b = binary.AppendVarint(b, int64(c.Runtime))
 		b = appendBool(b, c.Privileged)
+		if c.PodID != "" {
+			b = appendString(b, c.PodID)
+		}
 	}
 	b = appendString(b, p.cwd)
 	b = binary.AppendVarint(b, p.exitTS)
@@ -608,6 +613,11 @@ func decodeProc(data []byte) (*proc, error) {
 			Runtime: d.int32("container runtime"),
 		}
 		p.container.Privileged = d.bool("container privileged")
+		if flags&pfContainerPod != 0 {
+			p.container.PodID = d.string("container podId")
+		}
+	} else if flags&pfContainerPod != 0 {
+		d.fail(1, "flags", "container pod flag without a container")
 	}
 	p.cwd = d.string("cwd")
 	p.exitTS = d.varint("exitTS")

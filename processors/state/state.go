@@ -138,11 +138,25 @@ func (s *State) emitContainer(exporter string, c *raw.Container) {
 		return
 	}
 	key := sysflow.ContainerKey(exporter, c.ID)
-	if !s.marks.markContainer(key) {
+	if e := s.marks.containerOfProcess(key, c); e != nil {
+		s.stats.Entities++
+		s.out.Entity([]byte(key), containerEntity(e))
+	}
+}
+
+// containerNotice applies a producer's container notice: the partition reports the new
+// metadata from now on, and emits it as a new version of the entity if it had emitted one.
+func (s *State) containerNotice(exporter string, e *raw.Event) {
+	if e.Proc == nil || e.Proc.Container == nil || e.Proc.Container.ID == "" {
+		s.stats.Dropped++
 		return
 	}
-	s.stats.Entities++
-	s.out.Entity([]byte(key), containerEntity(c))
+	c := e.Proc.Container
+	key := sysflow.ContainerKey(exporter, c.ID)
+	if v := s.marks.containerNotice(key, c); v != nil {
+		s.stats.Entities++
+		s.out.Entity([]byte(key), containerEntity(v))
+	}
 }
 
 // emitFile emits the File entity of path in p's container once per partition and returns

@@ -164,7 +164,7 @@ func goldenCases() []goldenCase {
 	ref := state.ReferenceTestConfig()
 	tomb := ref
 	tomb.ExitGrace, tomb.EntityTombstoneAfter = time.Second, 3*time.Second
-	return []goldenCase{
+	return append([]goldenCase{
 		{
 			name: "an exited process's entity is tombstoned EntityTombstoneAfter after its exit",
 			cfg:  tomb,
@@ -453,7 +453,7 @@ func goldenCases() []goldenCase {
 				entity(fkey("/idle"), fileEntity(sysflow.StateReup, t0+32*sec, 'f', "/idle")),
 			},
 		},
-	}
+	}, containerCases()...)
 }
 
 const (

@@ -23,12 +23,20 @@
 //     because the processor that owns the child's partition cannot see its parent's state;
 //   - every goroutine Run starts has ended when Run returns.
 //
+// Container metadata (name, image, ...) comes from the container runtime through a
+// containers.Cache that never makes Run wait: a process's container is reported as the cgroup
+// path gives it until the runtime has answered, and when an answer changes a container Run
+// sends a raw.OpContainer notice (to every partition) and reports the new metadata from then
+// on, also for the processes it already knows.
+//
 // Metrics (registered on the Registerer given with WithRegisterer):
 //
 //	sfstream_producer_ringbuf_lost_total    records lost in the kernel (ring buffer full)
 //	sfstream_producer_queue_dropped_total   records dropped because the queue was full
 //	sfstream_producer_decode_errors_total   records that could not be decoded
 //	sfstream_producer_events_total{op}      raw events produced, by raw.Op name
+//
+// and those of package containers (sfstream_producer_container_lookups_total{result}, ...).
 package capture
 
 import (
@@ -43,6 +51,7 @@ import (
 
 	"github.com/sfstream/sfstream/bpf"
 	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/producer/containers"
 	"github.com/sfstream/sfstream/producer/procfs"
 )
 
@@ -67,6 +76,12 @@ type Config struct {
 	ExcludeComms []string
 	// ProcRoot is the /proc to snapshot. Default "/proc".
 	ProcRoot string
+	// CRISocket is the container runtime's unix socket (a docker.sock, containerd.sock or
+	// crio.sock: the API is told from the socket). Default: the first of
+	// containers.DefaultSockets that answers at start; none means no metadata lookups.
+	CRISocket string
+	// Containers tunes the metadata cache (workers, TTL, backoff). Zero: its defaults.
+	Containers containers.CacheConfig
 }
 
 // ChunkRecords is the most records the drainer hands over at once.
@@ -133,10 +148,11 @@ func WithRegisterer(r prometheus.Registerer) Option { return func(c *Capture) { 
 
 // Capture is the live eBPF source. Run it once.
 type Capture struct {
-	cfg     Config
-	log     *slog.Logger
-	reg     prometheus.Registerer
-	metrics *metrics
+	cfg        Config
+	log        *slog.Logger
+	reg        prometheus.Registerer
+	metrics    *metrics
+	ctrMetrics *containers.Metrics
 }
 
 // Log keys.
@@ -159,6 +175,9 @@ func New(cfg Config, opts ...Option) (*Capture, error) {
 	}
 	var err error
 	if c.metrics, err = newMetrics(c.reg); err != nil {
+		return nil, err
+	}
+	if c.ctrMetrics, err = containers.NewMetrics(c.reg); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -184,13 +203,22 @@ func (c *Capture) Run(ctx context.Context, emit func(raw.Batch) error) (err erro
 	drained := make(chan error, 1)
 	go func() { drained <- d.run() }()
 
-	s := newSession(c, clock, probe, q, emit)
+	// Container metadata lookups run beside the session, which owns the cache.
+	ctrs := containers.NewCache(containers.Open(ctx, c.cfg.CRISocket, c.log), c.cfg.Containers,
+		containers.WithCacheLogger(c.log), containers.WithMetrics(c.ctrMetrics))
+	lookupCtx, stopLookups := context.WithCancel(ctx)
+	looked := make(chan error, 1)
+	go func() { looked <- ctrs.Run(lookupCtx) }()
+
+	s := newSession(c, clock, probe, q, ctrs, emit)
 	err = s.run(ctx)
 
 	// Closing the probe ends the drainer's blocked read; wait for it before returning.
 	closeErr := probe.Close()
 	drainErr := <-drained
-	if err = errors.Join(err, closeErr, drainErr); err != nil {
+	stopLookups()
+	lookupErr := <-looked
+	if err = errors.Join(err, closeErr, drainErr, lookupErr); err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
 	c.log.Info("capture stopped")

@@ -26,6 +26,9 @@ type converter struct {
 	names func(hpid int64, c *raw.Container) *procfs.Accounts
 	// lookup finds a process the table does not know; it may emit its snapshot first.
 	lookup func(hpid, createTS int64) (*procEntry, error)
+	// containers maps the container of a cgroup path to what the runtime says of it
+	// (containers.Cache.Get); nil keeps the cgroup path's.
+	containers func(c *raw.Container, vpid, createTS int64) *raw.Container
 }
 
 // convert returns r as a raw event of process (hpid, createTS).
@@ -174,7 +177,9 @@ func (c *converter) proc(r *bpf.Record, hpid, createTS int64, ev *raw.Event) err
 		GID:       int32(p.Gid),
 		TTY:       int32(p.Tty),
 		VPID:      int64(p.Vpid),
-		Container: procfs.ContainerFromCgroupPath(string(r.Cgroup)),
+	}
+	if info.Container = procfs.ContainerFromCgroupPath(string(r.Cgroup)); info.Container != nil && c.containers != nil {
+		info.Container = c.containers(info.Container, info.VPID, createTS)
 	}
 	if p.Ppid == 0 {
 		info.PCreateTS = 0

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfstream/sfstream/bpf"
 	"github.com/sfstream/sfstream/internal/raw"
+	"github.com/sfstream/sfstream/producer/containers"
 	"github.com/sfstream/sfstream/producer/procfs"
 )
 
@@ -29,6 +30,7 @@ type session struct {
 	fs      *procfs.FS
 	b       *batcher
 	conv    converter
+	ctrs    *containers.Cache
 
 	host     *procfs.Accounts
 	accounts map[string]*procfs.Accounts // by container id
@@ -39,9 +41,9 @@ type session struct {
 	lastLost, lastDropped uint64
 }
 
-func newSession(c *Capture, clock procfs.Clock, probe *bpf.Probe, q *queue, emit func(raw.Batch) error) *session {
+func newSession(c *Capture, clock procfs.Clock, probe *bpf.Probe, q *queue, ctrs *containers.Cache, emit func(raw.Batch) error) *session {
 	s := &session{
-		cfg: c.cfg, log: c.log, metrics: c.metrics, clock: clock, probe: probe, q: q,
+		cfg: c.cfg, log: c.log, metrics: c.metrics, clock: clock, probe: probe, q: q, ctrs: ctrs,
 		fs:       procfs.New(clock, procfs.WithProcRoot(c.cfg.ProcRoot)),
 		b:        newBatcher(c.cfg.Exporter, c.cfg.MaxBatchEvents, emit),
 		accounts: map[string]*procfs.Accounts{},
@@ -52,7 +54,7 @@ func newSession(c *Capture, clock procfs.Clock, probe *bpf.Probe, q *queue, emit
 	for _, pid := range c.cfg.ExcludePIDs {
 		s.excluded[int64(pid)] = true
 	}
-	s.conv = converter{clock: clock, table: procs{}, names: s.names, lookup: s.lookup}
+	s.conv = converter{clock: clock, table: procs{}, names: s.names, lookup: s.lookup, containers: ctrs.Get}
 	return s
 }
 
@@ -82,7 +84,12 @@ func (s *session) run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-		case <-flush.C:
+		case a := <-s.ctrs.Answers():
+			if err := s.containerAnswer(a); err != nil {
+				return err
+			}
+		case now := <-flush.C:
+			s.ctrs.Tick(now)
 			s.metrics.publish()
 			if err := s.b.flushAll(); err != nil {
 				return err
@@ -156,6 +163,7 @@ func (s *session) excludedComm(comm string) bool {
 // the process in the table.
 func (s *session) addSnapshot(p *procfs.Process, ts int64) error {
 	info := p.Proc
+	info.Container = s.ctrs.Get(info.Container, info.VPID, p.CreateTS)
 	s.conv.table[p.PID] = &procEntry{createTS: p.CreateTS, info: &info}
 	if info.Container != nil {
 		if _, ok := s.accounts[info.Container.ID]; !ok {
@@ -191,6 +199,35 @@ func (s *session) lookup(hpid, createTS int64) (*procEntry, error) {
 		return nil, err
 	}
 	return s.conv.table[hpid], nil
+}
+
+// containerAnswer applies a metadata lookup's outcome. When it changes a container, the
+// processes of the table that are in it carry the new metadata from now on, and a container
+// notice tells every partition (the processors emit a new version of the Container entity).
+func (s *session) containerAnswer(a containers.Answer) error {
+	c, changed := s.ctrs.Apply(a)
+	if !changed {
+		return nil
+	}
+	for pid, e := range s.conv.table {
+		if e.info != nil && e.info.Container != nil && e.info.Container.ID == c.ID && e.info.Container != c {
+			p := *e.info
+			p.Container = c
+			s.conv.table[pid] = &procEntry{createTS: e.createTS, info: &p}
+		}
+	}
+	// Every batch captured before the answer goes first, so that in each partition the events
+	// that carried the old metadata precede the notice, and the notice goes at once.
+	if err := s.b.flushAll(); err != nil {
+		return err
+	}
+	ev := raw.NewEvent(raw.OpContainer, time.Now().UnixNano(), 0)
+	ev.Proc = &raw.Proc{Args: []string{}, Env: []string{}, Container: c}
+	s.metrics.count(raw.OpContainer)
+	if err := s.b.add(0, 0, ev); err != nil {
+		return err
+	}
+	return s.b.flushAll()
 }
 
 // names returns the user tables for a process: the host's, or its container's (read through
