@@ -62,3 +62,25 @@ func TestDockerClientAgainstARealEngine(t *testing.T) {
 	}
 	d.Close()
 }
+
+// BenchmarkDockerInspect is one uncached lookup against the real engine: the cost the cache
+// (BenchmarkCacheGet) saves on every clone and exec in a container after the first.
+func BenchmarkDockerInspect(b *testing.B) {
+	e := enginetest.Start(b)
+	const image = "sfstream-test/busybox:v1"
+	e.Image(image)
+	id := e.Docker("create", "--network", "none", "--name", "sfs-bench", image)[:12]
+	ctx := context.Background()
+	c, err := containers.Dial(ctx, e.Socket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.Inspect(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}
