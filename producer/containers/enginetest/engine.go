@@ -3,6 +3,8 @@
 // root and exec root, so it touches neither another engine on the machine nor the machine's
 // network), and a tiny image made locally by `docker import` of a root file system holding
 // busybox-static (no registry is reachable). Containers run with --network none.
+// StartContainerd adds a containerd with its CRI plugin, likewise in a namespace of its own,
+// which takes images saved from the engine.
 //
 // It needs root; Start installs docker.io and busybox-static with apt when they are missing.
 // Every engine, container and namespace it starts is removed by the test's cleanup.
