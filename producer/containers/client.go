@@ -120,9 +120,8 @@ type redial struct {
 	path string
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	c      Client
-	logged bool
+	mu sync.Mutex
+	c  Client
 }
 
 func (r *redial) dial(ctx context.Context) error {
@@ -157,7 +156,7 @@ func (r *redial) Inspect(ctx context.Context, id string) (raw.Container, error) 
 		r.mu.Lock()
 		if r.c == c {
 			r.c = nil
-			c.Close()
+			_ = c.Close() // dropped: a close error of a connection given up on changes nothing
 		}
 		r.mu.Unlock()
 	}

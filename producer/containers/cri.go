@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"google.golang.org/grpc"
@@ -37,8 +38,7 @@ func dialCRI(ctx context.Context, path string) (*cri, error) {
 	defer cancel()
 	v, err := c.rt.Version(ctx, &criv1.VersionRequest{})
 	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("cri version: %w", err)
+		return nil, errors.Join(fmt.Errorf("cri version: %w", err), conn.Close())
 	}
 	c.runtime = criRuntimeType(v.RuntimeName)
 	c.name = "cri " + v.RuntimeName + " " + v.RuntimeVersion

@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -97,22 +98,27 @@ state = %[2]q
 		// The test removed its pods; stop containerd, then whatever shim is left of them.
 		if err := c.cmd.Process.Signal(syscall.SIGTERM); err == nil {
 			done := make(chan struct{})
-			go func() { c.cmd.Wait(); close(done) }()
+			go func() { _ = c.cmd.Wait(); close(done) }() // its exit status after SIGTERM says nothing
 			select {
 			case <-done:
 			case <-time.After(20 * time.Second):
-				c.cmd.Process.Kill()
+				if err := c.cmd.Process.Kill(); err != nil {
+					t.Errorf("kill containerd: %v", err)
+				}
 				<-done
 			}
 		}
-		logf.Close()
+		if err := logf.Close(); err != nil {
+			t.Errorf("containerd log: %v", err)
+		}
 		killShims(t, run)
 		if out, err := exec.Command("ip", "netns", "delete", name).CombinedOutput(); err != nil {
 			t.Errorf("ip netns delete %s: %v\n%s", name, err, out)
 		}
-		exec.Command("umount", "-R", filepath.Join(data, "root")).Run() // mounts left by a failed test, if any
-		os.RemoveAll(run)
-		os.RemoveAll(data)
+		_ = exec.Command("umount", "-R", filepath.Join(data, "root")).Run() // mounts left by a failed test, if any: none is no error
+		if err := errors.Join(os.RemoveAll(run), os.RemoveAll(data)); err != nil {
+			t.Errorf("remove containerd's directories: %v", err)
+		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -176,11 +182,11 @@ func killShims(t testing.TB, run string) {
 	for pid, ppid := range parent {
 		if shims[ppid] {
 			t.Logf("killing container process %d left by containerd", pid)
-			syscall.Kill(pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL) // it may have ended meanwhile
 		}
 	}
 	for pid := range shims {
 		t.Logf("killing shim %d left by containerd", pid)
-		syscall.Kill(pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL) // it may have ended meanwhile
 	}
 }
