@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -115,7 +116,9 @@ state = %[2]q
 		if out, err := exec.Command("ip", "netns", "delete", name).CombinedOutput(); err != nil {
 			t.Errorf("ip netns delete %s: %v\n%s", name, err, out)
 		}
-		_ = exec.Command("umount", "-R", filepath.Join(data, "root")).Run() // mounts left by a failed test, if any: none is no error
+		if err := unmountUnder(run, data); err != nil { // mounts of pods a failed test left
+			t.Errorf("unmount containerd's mounts: %v", err)
+		}
 		if err := errors.Join(os.RemoveAll(run), os.RemoveAll(data)); err != nil {
 			t.Errorf("remove containerd's directories: %v", err)
 		}
@@ -189,4 +192,32 @@ func killShims(t testing.TB, run string) {
 		t.Logf("killing shim %d left by containerd", pid)
 		_ = syscall.Kill(pid, syscall.SIGKILL) // it may have ended meanwhile
 	}
+}
+
+// unmountUnder unmounts every mount point under the directories, deepest first.
+func unmountUnder(dirs ...string) error {
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return err
+	}
+	var points []string
+	for _, line := range strings.Split(string(mounts), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		for _, d := range dirs {
+			if strings.HasPrefix(f[1], d+"/") {
+				points = append(points, f[1])
+			}
+		}
+	}
+	sort.Slice(points, func(i, j int) bool { return len(points[i]) > len(points[j]) })
+	var errs []error
+	for _, p := range points {
+		if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil {
+			errs = append(errs, fmt.Errorf("unmount %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
 }
