@@ -65,9 +65,11 @@ fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
 
 .PHONY: lint
-lint: ## vet and check formatting
+lint: ## vet, formatting, golangci-lint (errcheck, staticcheck, depguard boundaries: .golangci.yml) and go mod tidy
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'd: $$out"; exit 1; fi
+	$(GO) tool golangci-lint run ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff | head -40; exit 1; }
 
 .PHONY: stack-up
 stack-up: ## install (cached) and start real Kafka (KRaft), a schema registry and an S3 server for tests

@@ -115,12 +115,9 @@ func (s *s3Store) Head(ctx context.Context, name string, n int64) (io.ReadCloser
 func (s *s3Store) Check(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// One listed object (or none, or the error) is the answer.
-	for obj := range s.cl.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{MaxKeys: 1}) {
-		if obj.Err != nil {
-			return checkError(s, obj.Err)
-		}
-		return nil
+	// The first listed object (or none, or the error) is the answer; cancel stops the rest.
+	if obj, ok := <-s.cl.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{MaxKeys: 1}); ok && obj.Err != nil {
+		return checkError(s, obj.Err)
 	}
 	return nil
 }
