@@ -227,8 +227,6 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	prodErr := make(chan error, 1)
 	go func() { prodErr <- prod.Run(pctx) }()
 	var runErr error
-	dctx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
-	defer cancel()
 	select {
 	case err := <-prodErr:
 		if err != nil {
@@ -236,11 +234,16 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 		}
 		fmt.Fprintln(stdout, "sfstream: stopping: flushing open flows and hours")
 	case <-bgctx.Done(): // the processor or archiver failed
-		if err := prod.Drain(dctx); err != nil {
+		pdctx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
+		if err := prod.Drain(pdctx); err != nil {
 			runErr = err
 		}
+		cancel()
 		runErr = errors.Join(runErr, <-prodErr)
 	}
+	// The drain timeout counts from the end of the capture.
+	dctx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
+	defer cancel()
 	if err := proc.Drain(dctx); err != nil {
 		log.Warn("processor did not finish the captured records", "err", err)
 	}
