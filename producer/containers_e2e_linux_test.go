@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/producer/containers/enginetest"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // Live, as root: `sfstream run --cri-socket` (the producer's capture with the embedded stack)

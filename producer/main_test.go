@@ -13,10 +13,10 @@ import (
 
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/processors/pipeline"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 var refDir = filepath.Join("..", "testdata", "reference")

@@ -15,7 +15,7 @@ import (
 	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/internal/codec"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // item is one fetched record of sysflow.events.

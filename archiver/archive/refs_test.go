@@ -13,10 +13,10 @@ import (
 	"github.com/sfstream/sfstream/archiver/archivetest"
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/sffile"
 	"github.com/sfstream/sfstream/internal/stack"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // producer writes SysFlow records to the test's topics.

@@ -19,9 +19,9 @@ import (
 
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/archiver/store"
-	"github.com/sfstream/sfstream/internal/sffile"
 	"github.com/sfstream/sfstream/internal/stack"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // ReadObjects returns every object of target under its prefix, by name.
@@ -100,7 +100,7 @@ var nameRE = regexp.MustCompile(`^([^/]+)/(\d{4}-\d{2}-\d{2})/(\d{2})/([^/]+)\.(
 // Check verifies the invariants of every SysFlow object (Parquet files, under ParquetDir, are
 // left to CheckParquet) and returns what they hold. The invariants:
 // the name is <prefix>/<exporter>/<date>/<HH>/<exporter>.<YYYYMMDDHH>.p<N>[.late[.n]].sf with
-// consistent parts; the file reads with internal/sffile; its first record is the header
+// consistent parts; the file reads with sysflow/sffile; its first record is the header
 // (version 5, the exporter, filename = the name) and no other header follows; every event's
 // hour is the name's; every reference (process, parent, container, file) resolves to an
 // entity earlier in the same file, so ancestors precede

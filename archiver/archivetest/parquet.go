@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/archiver/hourly"
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // ParquetDir starts the names of the Parquet files under an archive's prefix.

@@ -11,10 +11,10 @@ import (
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/processors/pipeline"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // ProcessorState is the SysFlow building configuration the tests' processors use.

@@ -10,8 +10,8 @@ import (
 	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // The follower reads committed entities, skips aborted ones, and knows it has reached the end

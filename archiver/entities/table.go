@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // DefaultMaxVersions is the number of versions kept per entity when NewTable is given 0.

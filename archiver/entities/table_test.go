@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 func proc(state sysflow.ObjectState, hpid, ts int64, exe string) *sysflow.Process {

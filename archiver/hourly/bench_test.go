@@ -8,8 +8,8 @@ import (
 	"github.com/sfstream/sfstream/archiver/archivetest"
 	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/hourly"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // BenchmarkAppend writes the events of the archive test workload (2 exporters, 2×2000

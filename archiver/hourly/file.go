@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/sfstream/sfstream/archiver/entities"
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // Container metadata keys written besides avro.codec and avro.schema.

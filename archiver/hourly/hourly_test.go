@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/archiver/entities"
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 const (

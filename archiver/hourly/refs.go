@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/sfstream/sfstream/archiver/entities"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // RefKind is the kind of entity a reference names.

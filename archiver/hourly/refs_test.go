@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // A parent, file or container the table lacks is written as a placeholder before the record

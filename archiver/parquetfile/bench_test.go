@@ -15,9 +15,9 @@ import (
 	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/archiver/parquetfile"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
 	"github.com/sfstream/sfstream/producer/synthetic"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // profileRecords runs rawEvents of a synthetic profile at rate events/s of event time

@@ -3,7 +3,7 @@ package parquetfile
 import (
 	"strings"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // fill sets r to the flattened record f, as sysprint computes its flat fields.

@@ -11,8 +11,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // DefaultRowGroupRows is the number of rows of a row group (the last one of a file holds
@@ -143,7 +143,7 @@ func (w *Writer) Close(meta map[string]string) error {
 	return nil
 }
 
-// Convert reads the SysFlow file in (internal/sffile) and writes its events and flows to out
+// Convert reads the SysFlow file in (sysflow/sffile) and writes its events and flows to out
 // as Parquet. The key-value metadata holds every sfstream.* entry of the file's container
 // metadata (topic, partition, offsets, records), plus the entries of extra.
 func Convert(out io.Writer, in io.Reader, extra map[string]string, opts ...Option) (Stats, error) {

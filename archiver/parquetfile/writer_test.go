@@ -13,8 +13,8 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/sfstream/sfstream/archiver/parquetfile"
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 const t0 = int64(1_700_000_000_123_456_789) // ns; 2023-11-14T22:13:20.123456789Z

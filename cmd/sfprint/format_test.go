@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 func TestIsoTime(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // printPaths prints every path of cfg in order. A file that cannot be read fully is reported

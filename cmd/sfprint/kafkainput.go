@@ -13,7 +13,7 @@ import (
 
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // printKafka prints a topic of SysFlow records (sysflow.events, sysflow.entities) from its

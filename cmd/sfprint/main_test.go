@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sffile"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 	"github.com/sfstream/sfstream/sysflow/sfql"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // apiVersion is sysprint's "SysFlow JSON schema version" (the version field).

@@ -14,8 +14,8 @@ import (
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/stack"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 const remoteFields = "type,ts_uts,proc.exe,proc.pid,pproc.pid,file.path,node.id"

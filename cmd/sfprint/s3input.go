@@ -13,7 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/sfstream/sfstream/internal/sffile"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // printRemote prints an s3:// or kafka:// path.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/schemas"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // schemaFields tells which fields each record kind has in a writer schema. sysprint prints

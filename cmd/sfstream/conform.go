@@ -14,8 +14,8 @@ import (
 
 	"github.com/sfstream/sfstream/internal/conform"
 	"github.com/sfstream/sfstream/internal/service"
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // errBelowThreshold makes conform exit non-zero after printing its report.

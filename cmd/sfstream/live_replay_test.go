@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/internal/service"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // kinds returns the kinds of records (type and operations) of the processes whose exe's base

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // forkWorkload is a fork-heavy shell workload: pipelines, sh -c chains seven deep, a

@@ -13,8 +13,8 @@ import (
 	"github.com/riferrei/srclient"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/schemas"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // Log keys.

@@ -20,9 +20,9 @@ import (
 
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/schemas"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 func newSerde(t *testing.T, opts ...codec.Option) (*codec.Serde, *srfake.Registry) {

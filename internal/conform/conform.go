@@ -22,7 +22,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // Diff is one reference record without an exact partner.

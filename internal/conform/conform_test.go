@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/sfstream/sfstream/internal/conform"
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 var refDir = filepath.Join("..", "..", "testdata", "reference")

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // Mismatch says what a summary line counts.

@@ -26,8 +26,8 @@ import (
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/stack"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 func logger(t *testing.T) *slog.Logger {

@@ -2,7 +2,7 @@ package testkit
 
 import (
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 func ptr[T any](v T) *T { return &v }

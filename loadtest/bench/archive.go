@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // Archive bytes. Until sf-archiver exists, the driver sizes the archive itself: what
-// archiver/ will write is one self-contained SysFlow file (internal/sffile: Avro container,
+// archiver/ will write is one self-contained SysFlow file (sysflow/sffile: Avro container,
 // deflate, ~80 KB blocks) per exporter, hour and events partition, each holding every entity
 // its records reference before the first reference. archiver below writes exactly that
 // layout to byte counters, with one simplification: an entity is written in its last

@@ -14,7 +14,7 @@
 //     every offset committed; events/s, its CPU time per million events and per core, an
 //     optional CPU profile (-cpuprofile) summarised by stage.
 //  5. Output: sysflow.events and sysflow.entities read back; SysFlow bytes, and archive bytes
-//     of the same records written as SysFlow files with internal/sffile (see archive.go for
+//     of the same records written as SysFlow files with sysflow/sffile (see archive.go for
 //     how sf-archiver plugs in once it exists).
 //
 // Then the scaling run (1, 2, 3 instances of the first profile on 6 partitions; the window

@@ -8,7 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sfstream/sfstream/internal/kafka"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // outputResult is what the processors wrote: records and encoded bytes (wire format, as

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // Targets from DESIGN.md, "What good means here".
@@ -124,7 +124,7 @@ func (rep *Report) Markdown(w io.Writer, profiles bool) error {
 			si(float64(o.Events)), si(float64(o.Entities)), si(float64(o.bytes())), ratio(in.CommittedBytes, o.bytes()),
 			arch, archM, archR)
 	}
-	p.f("\nRaw bytes are the encoded raw record values the producer sent (registry wire format, before Kafka's lz4) whose offsets the processor committed; SysFlow bytes the encoded values of sysflow.events and sysflow.entities it wrote for them. Archive bytes are SysFlow files written with internal/sffile, one per events partition and hour with the entities each references first: the sf-archiver layout, sized by the driver with the same writer (the archiver stage itself is measured by the archiver benchmarks).\n\n")
+	p.f("\nRaw bytes are the encoded raw record values the producer sent (registry wire format, before Kafka's lz4) whose offsets the processor committed; SysFlow bytes the encoded values of sysflow.events and sysflow.entities it wrote for them. Archive bytes are SysFlow files written with sysflow/sffile, one per events partition and hour with the entities each references first: the sf-archiver layout, sized by the driver with the same writer (the archiver stage itself is measured by the archiver benchmarks).\n\n")
 	for _, pr := range rep.Profiles {
 		p.f("- %s output: %s\n", pr.Profile.Name, kindsText(pr.Output.Kinds))
 	}

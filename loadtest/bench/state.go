@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
 	"github.com/sfstream/sfstream/producer/synthetic"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // discard is a state.Output that counts and drops what a State emits.

@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
 	"github.com/sfstream/sfstream/producer/synthetic"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 type discard struct{}

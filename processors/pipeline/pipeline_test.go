@@ -16,11 +16,11 @@ import (
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/processors/pipeline"
 	"github.com/sfstream/sfstream/processors/state"
 	"github.com/sfstream/sfstream/producer/synthetic"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 const sec = int64(1e9)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 
 	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/processors/state"

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 const cid = "0123456789ab"

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 func mapped4(v4 ...byte) []byte { return append([]byte{10: 0xff, 11: 0xff}, v4...) }

@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // fileFlow is an open FileFlow with its bookkeeping.

@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // Linux clone flags the handlers look at.

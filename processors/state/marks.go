@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // marks remembers which File and Container entities a partition has emitted, so that each is

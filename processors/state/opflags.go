@@ -1,6 +1,6 @@
 package state
 
-import "github.com/sfstream/sfstream/internal/sysflow"
+import "github.com/sfstream/sfstream/sysflow"
 
 // Operation and open flags as the int32 values the record fields hold.
 const (

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // procKey identifies a process across the exporters that share a partition.

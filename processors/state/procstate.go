@@ -10,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // A process checkpoint is a proc in a compact binary form, written for every process a

@@ -14,7 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // realisticProc returns a process as the state holds it under connection-heavy load: a

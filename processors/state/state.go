@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // Output receives what a State emits. Keys are Kafka keys (DESIGN.md): entities by entity

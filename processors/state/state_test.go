@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // out records what a State emits, in order.

@@ -3,8 +3,8 @@ package replay
 import (
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/producer/replay/scap"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // The createTS of a process cloned during the capture is libsinsp's m_clone_ts of its main

@@ -3,8 +3,8 @@ package replay
 import (
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/producer/replay/scap"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // uid, gid and their names are sinsp's current credentials of the process: setuid/setresuid

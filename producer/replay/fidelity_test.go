@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
 	"github.com/sfstream/sfstream/producer/replay/scap"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // The tests of this file state one rule of the reference collector each (SEMANTICS.md, the

@@ -4,8 +4,8 @@ import (
 	"crypto/sha1"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/producer/replay/scap"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // A process known only from the capture's process list is written the first time one of its

@@ -3,8 +3,8 @@ package replay
 import (
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/producer/replay/scap"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // Sockets open when the capture starts (the capture's fd table) are in sinsp's fd table with

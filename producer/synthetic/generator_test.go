@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/processors/state"
 	"github.com/sfstream/sfstream/producer/synthetic"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 func newGen(t *testing.T, cfg synthetic.Config) *synthetic.Generator {

@@ -29,7 +29,7 @@ import (
 
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/raw"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 type config struct {

@@ -5,8 +5,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/schemas"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 func TestSchemaBranchesMatchKinds(t *testing.T) {

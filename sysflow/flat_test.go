@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sffile"
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -206,7 +206,7 @@ func TestFlattenerOtherRecords(t *testing.T) {
 }
 
 // referenceDir is the project's testdata/reference seen from this package.
-var referenceDir = filepath.Join("..", "..", "testdata", "reference")
+var referenceDir = filepath.Join("..", "testdata", "reference")
 
 func readReference(t *testing.T, name string) []sysflow.Record {
 	t.Helper()

@@ -30,7 +30,7 @@ type Flat struct {
 // Flattener links events and flows to the entities they reference. Feed it records in their
 // order of arrival with Add: it keeps the header, and containers, pods, processes and files by
 // their keys (a later record with the same key replaces the earlier one), and for every event
-// or flow returns a Flat. Records may come from a file (internal/sffile) or any other source.
+// or flow returns a Flat. Records may come from a file (sysflow/sffile) or any other source.
 //
 // A Flattener holds the entities of one exporter (process OIDs and FOIDs are unique only within
 // an exporter) and grows with the number of distinct entities; call Reset between unrelated

@@ -7,8 +7,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/sfstream/sfstream/internal/sffile"
 	"github.com/sfstream/sfstream/internal/testkit"
+	"github.com/sfstream/sfstream/sysflow/sffile"
 )
 
 // generic turns a record into what fastavro's JSON dump holds: avro field names, fixed and

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
 	"github.com/sfstream/sfstream/schemas"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // DefaultBlockSize is the uncompressed bytes per block, as the reference writer's sync interval.

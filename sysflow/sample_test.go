@@ -1,6 +1,6 @@
 package sysflow_test
 
-import "github.com/sfstream/sfstream/internal/sysflow"
+import "github.com/sfstream/sfstream/sysflow"
 
 func strp(s string) *string { return &s }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/sfstream/sfstream/internal/sysflow"
+	"github.com/sfstream/sfstream/sysflow"
 )
 
 // magic starts every Avro object container file.
