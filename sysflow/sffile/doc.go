@@ -10,4 +10,7 @@
 // verifies every block's sync marker and record count. On corrupt or truncated input it returns
 // a *CorruptError carrying the byte offset where reading stopped; every record before that
 // point has been returned. It never panics on input.
+//
+// NewFlatReader reads a file flattened: each event or flow joined with the entities it
+// references (sysflow.FlatReader).
 package sffile
