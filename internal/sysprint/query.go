@@ -1,4 +1,4 @@
-package main
+package sysprint
 
 import (
 	"fmt"
@@ -37,29 +37,19 @@ func newFilterPrinter(p printer, expr string, defPaths []string) (*filterPrinter
 	if err != nil {
 		return nil, err
 	}
-	fp := &filterPrinter{printer: p}
-	fields := sfql.FieldsFunc(func(name string) (sfql.FieldID, bool) {
-		id, ok := queryFields.Lookup(name)
-		if ok && (fieldID(id) == fProcAPID || fieldID(id) == fProcAName) {
-			fp.parents = map[sysflow.OID]*sysflow.Process{}
-		}
-		return id, ok
-	})
-	if fp.filter, err = sfql.Compile(expr, fields, defs); err != nil {
+	f, err := NewFilter(expr, defs)
+	if err != nil {
 		return nil, fmt.Errorf("--filter: %w", err)
 	}
-	return fp, nil
+	return &filterPrinter{printer: p, filter: f}, nil
 }
 
 // filterPrinter passes on the records that match the filter, numbered from 0 in each file as
 // sysprint numbers the records its filter lets through.
 type filterPrinter struct {
 	printer
-	filter *sfql.Filter
+	filter *Filter
 	n      int
-	// parents holds the parent of the process of every record filtered so far, when the
-	// filter needs ancestors; it grows with the number of processes, as the reference's does.
-	parents map[sysflow.OID]*sysflow.Process
 }
 
 func (p *filterPrinter) beginFile() error {
@@ -68,16 +58,70 @@ func (p *filterPrinter) beginFile() error {
 }
 
 func (p *filterPrinter) write(r *record) error {
-	if p.parents != nil && r.flat.Process != nil {
-		p.parents[r.flat.Process.OID] = r.flat.Parent
-		r.parents = p.parents
-	}
-	if !p.filter.Match(r) {
+	if !p.filter.match(r) {
 		return nil
 	}
 	r.idx = p.n
 	p.n++
 	return p.printer.write(r)
+}
+
+// Filter is a compiled SFQL expression over flattened records, with sfprint's fields and
+// the values sfprint --filter compares. It remembers the parent of every process it has seen,
+// for proc.apid and proc.aname, so it is not safe for concurrent use; feed it the records of
+// one stream in order.
+type Filter struct {
+	filter *sfql.Filter
+	has    schemaFields
+	// parents holds the parent of the process of every record filtered so far, when the
+	// filter needs ancestors; it grows with the number of processes, as the reference's does.
+	parents map[sysflow.OID]*sysflow.Process
+}
+
+// NewFilter compiles expr with the lists and macros of defs (nil: none). Records are taken
+// to be of the v5 schema until SetSchema says otherwise.
+func NewFilter(expr string, defs *sfql.Defs) (*Filter, error) {
+	f := &Filter{has: v5Fields()}
+	fields := sfql.FieldsFunc(func(name string) (sfql.FieldID, bool) {
+		id, ok := queryFields.Lookup(name)
+		if ok && (fieldID(id) == fProcAPID || fieldID(id) == fProcAName) {
+			f.parents = map[sysflow.OID]*sysflow.Process{}
+		}
+		return id, ok
+	})
+	var err error
+	if f.filter, err = sfql.Compile(expr, fields, defs); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// SetSchema sets the writer schema (the Avro JSON text of a file's header) of the records
+// to come: fields the schema lacks are None, as in sysprint.
+func (f *Filter) SetSchema(text string) error {
+	has, err := parseSchemaFields(text)
+	if err != nil {
+		return err
+	}
+	f.has = has
+	return nil
+}
+
+// String returns the expression in a canonical form.
+func (f *Filter) String() string { return f.filter.String() }
+
+// Match reports whether flat matches the expression.
+func (f *Filter) Match(flat *sysflow.Flat) bool {
+	r := newRecord(*flat, 0, f.has)
+	return f.match(&r)
+}
+
+func (f *Filter) match(r *record) bool {
+	if f.parents != nil && r.flat.Process != nil {
+		f.parents[r.flat.Process.OID] = r.flat.Parent
+		r.parents = f.parents
+	}
+	return f.filter.Match(r)
 }
 
 // Field returns the value the filter compares for field id.

@@ -1,4 +1,4 @@
-package main
+package sysprint
 
 import (
 	"bytes"
@@ -292,7 +292,7 @@ func BenchmarkFilter(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if !fp.filter.Match(&r) {
+		if !fp.filter.match(&r) {
 			b.Fatal("no match")
 		}
 	}
