@@ -245,6 +245,8 @@ func newTest(op tokKind, lit string) (test, bool) {
 		t.str = func(s string) bool { return containsFold(s, low) }
 	case tStartsWith:
 		t.str = func(s string) bool { return strings.HasPrefix(s, lit) }
+	case tGlob:
+		t.str = func(s string) bool { return globMatch(lit, s) }
 	case tLt, tLe, tGt, tGe:
 		k, ok := pyInt(lit)
 		if !ok {

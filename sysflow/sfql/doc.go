@@ -13,7 +13,7 @@
 //
 // A predicate is a field, an operator and, except for exists, a value:
 //
-//	=  !=  <  <=  >  >=  contains  icontains  startswith  exists  in  pmatch
+//	=  !=  <  <=  >  >=  contains  icontains  startswith  glob  exists  in  pmatch
 //
 // Values are words (letters, digits and _ - . / * : in any order: 80, /usr/bin/curl, CT_DOCKER,
 // 10.0.0.1) or strings in double or single quotes (no escapes; a string ends at the next quote
@@ -30,7 +30,10 @@
 // set of operation names, "OPEN,READ,CLOSE") = READ holds for a flow that read, and so does
 // opflags != READ when it did anything else as well. =, !=, contains, icontains and startswith
 // compare text; <, <=, >, >= compare integers (Python int() of each part and of the value); in
-// holds if a part equals an item of the list, pmatch if an item occurs within a part; exists
+// holds if a part equals an item of the list, pmatch if an item occurs within a part; glob
+// holds if a part matches a shell pattern as fnmatch(3) without flags matches it (* matches
+// any run of characters, / included, ? one character, [a-z] and [!a-z] one of a set; no
+// escapes; ? is not a word character, so a pattern holding one is quoted); exists
 // holds if the value is "truthy" in Python terms (not None, not empty, not 0, not false).
 //
 // Where the reference fails or is plainly wrong, this package differs, and the difference is
@@ -45,6 +48,8 @@
 //   - single-quoted strings lose their quotes like double-quoted ones, and bracketed lists
 //     inside in (...) and pmatch (...) count (the reference keeps the quotes and ignores the
 //     brackets);
+//   - glob, which the reference lacks, comes from the sysdig filters the producer takes; it is
+//     an operator only after a field and a word anywhere else, so it never shadows a value;
 //   - keywords of the reference's definition syntax (list, items, macro, rule, desc, ...) may
 //     be used as values, and words may start with a dot (./server) or contain a colon.
 //

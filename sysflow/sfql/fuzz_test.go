@@ -12,7 +12,7 @@ func FuzzParse(f *testing.F) {
 		`file.path pmatch ("/etc", [/var, /tmp]) or proc.args icontains 'X'`,
 		"web and net.dport <= 1024 # comment\n or proc.tty exists",
 		"proc.pid >= pproc.pid or ret < -1 or proc.aname[2] = bash",
-		"((((type = PE))))", `"`, "type in ([])", "a = <", "x != >",
+		"((((type = PE))))", "proc.exe glob /usr/*/[a-c]?rl and not glob", `"`, "type in ([])", "a = <", "x != >",
 	} {
 		f.Add(s)
 	}

@@ -48,6 +48,7 @@ const (
 	tLBrack
 	tRBrack
 	tComma
+	tGlob // a word, not a keyword: "glob" is an operator only after a field
 )
 
 var keywords = map[string]tokKind{
@@ -60,7 +61,7 @@ var opNames = [...]string{
 	tAnd: "and", tOr: "or", tNot: "not", tIn: "in", tPmatch: "pmatch", tExists: "exists",
 	tEq: "=", tNeq: "!=", tLt: "<", tLe: "<=", tGt: ">", tGe: ">=", tContains: "contains",
 	tIContains: "icontains", tStartsWith: "startswith", tLParen: "(", tRParen: ")",
-	tLBrack: "[", tRBrack: "]", tComma: ",",
+	tLBrack: "[", tRBrack: "]", tComma: ",", tGlob: "glob",
 }
 
 type token struct {

@@ -221,10 +221,16 @@ func (p *parser) term(depth int) (node, error) {
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
-	switch op := p.tok.kind; op {
+	op := p.tok.kind
+	if op == tWord && p.tok.text == opNames[tGlob] {
+		// glob is an operator where one is expected and a word anywhere else, so no
+		// expression that parsed before it was added changes meaning.
+		op = tGlob
+	}
+	switch op {
 	case tExists:
 		return &cmpNode{field: left, op: op}, p.advance()
-	case tEq, tNeq, tLt, tLe, tGt, tGe, tContains, tIContains, tStartsWith:
+	case tEq, tNeq, tLt, tLe, tGt, tGe, tContains, tIContains, tStartsWith, tGlob:
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
