@@ -21,7 +21,7 @@
  * producer/capture for the measured overhead).
  *
  * Records: events.h. Filtering: maps.h (the producer's own tgid, excluded
- * pids and comms). 32-bit (compat) syscalls are not captured. */
+ * pids and comms, the tgids its filter excluded). 32-bit (compat) syscalls are not captured. */
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -300,7 +300,7 @@ static __always_inline int dispatch(struct pt_regs *regs, __u16 nr, long ret)
 	if (skip_tgid(pid_tgid >> 32))
 		return 0;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	if (in_compat_syscall(task))
+	if (in_compat_syscall(task) || filtered(pid_tgid >> 32, task))
 		return 0;
 
 	struct sf_args a;
@@ -511,13 +511,16 @@ int sf_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (skip_tgid(pid_tgid >> 32))
 		return 0;
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
+	bool group_dead = BPF_CORE_READ(task, signal, live.counter) == 0;
+	if (!group_dead && filtered(pid_tgid >> 32, task))
+		return 0;
 	struct sf_sys_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost(pid_tgid >> 32, leader_start(task));
 		return 0;
 	}
 	fill_header(&e->h, task, pid_tgid, SF_KIND_SYS, SF_OP_EXIT, 0);
-	if (BPF_CORE_READ(task, signal, live.counter) == 0)
+	if (group_dead)
 		e->h.flags |= SF_F_GROUP_DEAD;
 	e->ret = BPF_CORE_READ(task, exit_code);
 	e->flags = 0;

@@ -24,6 +24,7 @@ type captureSfConfig struct {
 	FilterPids  uint32
 	FilterComms uint32
 	WakeupBytes uint32
+	FilterTgids uint32
 }
 
 type captureSfHeader struct {
@@ -219,6 +220,7 @@ const (
 	captureMapEvents        = "events"
 	captureMapExcludedComms = "excluded_comms"
 	captureMapExcludedPids  = "excluded_pids"
+	captureMapFilteredTgids = "filtered_tgids"
 	captureMapLost          = "lost"
 	captureMapLostByProc    = "lost_by_proc"
 	captureMapScratch       = "scratch"
@@ -289,6 +291,7 @@ type captureMapSpecs struct {
 	Events        *ebpf.MapSpec `ebpf:"events"`
 	ExcludedComms *ebpf.MapSpec `ebpf:"excluded_comms"`
 	ExcludedPids  *ebpf.MapSpec `ebpf:"excluded_pids"`
+	FilteredTgids *ebpf.MapSpec `ebpf:"filtered_tgids"`
 	Lost          *ebpf.MapSpec `ebpf:"lost"`
 	LostByProc    *ebpf.MapSpec `ebpf:"lost_by_proc"`
 	Scratch       *ebpf.MapSpec `ebpf:"scratch"`
@@ -331,6 +334,7 @@ type captureMaps struct {
 	Events        *ebpf.Map `ebpf:"events"`
 	ExcludedComms *ebpf.Map `ebpf:"excluded_comms"`
 	ExcludedPids  *ebpf.Map `ebpf:"excluded_pids"`
+	FilteredTgids *ebpf.Map `ebpf:"filtered_tgids"`
 	Lost          *ebpf.Map `ebpf:"lost"`
 	LostByProc    *ebpf.Map `ebpf:"lost_by_proc"`
 	Scratch       *ebpf.Map `ebpf:"scratch"`
@@ -342,6 +346,7 @@ func (m *captureMaps) Close() error {
 		m.Events,
 		m.ExcludedComms,
 		m.ExcludedPids,
+		m.FilteredTgids,
 		m.Lost,
 		m.LostByProc,
 		m.Scratch,

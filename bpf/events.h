@@ -188,6 +188,7 @@ struct sf_config {
 	__u32 filter_pids;  /* non-zero: consult excluded_pids */
 	__u32 filter_comms; /* non-zero: consult excluded_comms */
 	__u32 wakeup_bytes; /* wake the reader once this much data waits */
+	__u32 filter_tgids; /* non-zero: consult filtered_tgids */
 };
 
 /* Key of excluded_comms: a task comm, NUL-padded. */

@@ -68,6 +68,17 @@ struct {
 	__type(value, __u8);
 } excluded_comms SEC(".maps");
 
+/* Processes the producer's filter excluded, by tgid, with the start time
+ * of the process (leader_start) so that a reused tgid is not excluded by a
+ * stale entry. User space adds a process when its identity is excluded and
+ * deletes it when an exec makes it included again or when it exits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} filtered_tgids SEC(".maps");
+
 /* Per-CPU room to build records that carry strings. */
 struct sf_scratch {
 	__u8 buf[SF_SCRATCH_SIZE];

@@ -28,6 +28,9 @@ type Config struct {
 	ExcludePIDs []uint32
 	// ExcludeComms are task names (at most 15 bytes) not captured.
 	ExcludeComms []string
+	// FilterProcesses makes the programs consult the processes given to FilterProcess. Off,
+	// FilterProcess still records them but the programs do not look (no cost per syscall).
+	FilterProcesses bool
 }
 
 // wakeupBytes is how much data waits in the ring before the reader is woken: a 64th of the
@@ -144,6 +147,9 @@ func (p *Probe) configure(cfg Config) error {
 		}
 		settings.FilterComms = 1
 	}
+	if cfg.FilterProcesses {
+		settings.FilterTgids = 1
+	}
 	if err := p.objs.Settings.Put(uint32(0), settings); err != nil {
 		return fmt.Errorf("write settings: %w", err)
 	}
@@ -234,6 +240,26 @@ func (p *Probe) ExcludePID(pid uint32) error {
 	settings.FilterPids = 1
 	if err := p.objs.Settings.Put(uint32(0), settings); err != nil {
 		return fmt.Errorf("exclude pid %d: write settings: %w", pid, err)
+	}
+	return nil
+}
+
+// FilterProcess stops recording process tgid, whose start is the Start of its records'
+// headers, from now on (if Config.FilterProcesses was set): its syscalls and the exits of its
+// threads are no longer recorded; its execs and its last exit (FlagGroupDead) still are, so
+// that the caller can judge a new image and call UnfilterProcess. A reused tgid is recorded
+// again, the start times differing. It fails when the kernel's table (65536 processes) is full.
+func (p *Probe) FilterProcess(tgid uint32, start uint64) error {
+	if err := p.objs.FilteredTgids.Put(tgid, start); err != nil {
+		return fmt.Errorf("filter process %d: %w", tgid, err)
+	}
+	return nil
+}
+
+// UnfilterProcess records process tgid again; a tgid that was not filtered is no error.
+func (p *Probe) UnfilterProcess(tgid uint32) error {
+	if err := p.objs.FilteredTgids.Delete(tgid); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("unfilter process %d: %w", tgid, err)
 	}
 	return nil
 }

@@ -280,3 +280,17 @@ static __always_inline __u32 put_cgroup(__u32 off, struct sf_scratch *s, struct 
 		*cut = true;
 	return put_names(off, s, max, cut);
 }
+
+/* filtered reports whether the producer's filter excluded the current
+ * process (tgid, task): its syscalls and thread exits are not recorded.
+ * Its exec and its last exit still are, so that user space can judge the
+ * new image and forget the process. */
+static __always_inline bool filtered(__u32 tgid, struct task_struct *task)
+{
+	__u32 zero = 0;
+	struct sf_config *cfg = bpf_map_lookup_elem(&settings, &zero);
+	if (!cfg || !cfg->filter_tgids)
+		return false;
+	__u64 *start = bpf_map_lookup_elem(&filtered_tgids, &tgid);
+	return start && *start == leader_start(task);
+}
