@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/sfstream/sfstream/archiver/archive"
-	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/store"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/internal/service"
 )
 

@@ -22,9 +22,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/archiver/store"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/internal/kafka"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/store"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/internal/kafka"
 )
 

@@ -2,7 +2,7 @@
 // sysflow.events (the partitions the group assigns it) and writes one self-contained SysFlow
 // object per exporter, UTC hour and partition (archiver/hourly), staged on local disk and
 // stored in the archive target (archiver/store). Every instance reads all of
-// sysflow.entities into a table (archiver/entities), so it can write any entity its objects
+// sysflow.entities into a table (internal/entities), so it can write any entity its objects
 // reference.
 //
 // Closing. A partition's watermark is the largest record ts it has seen. An object closes
@@ -83,6 +83,6 @@
 //	sfstream_archiver_parquet_files_written_total{kind}  Parquet files stored (--parquet): hour, late
 //	sfstream_archiver_parquet_bytes_written_total     bytes of the Parquet files stored
 //	sfstream_archiver_parquet_rows_written_total      rows of the Parquet files stored
-//	sfstream_archiver_entities                        entities in the table (archiver/entities)
-//	sfstream_archiver_entity_records_total{result}    sysflow.entities records read (archiver/entities)
+//	sfstream_archiver_entities                        entities in the table (internal/entities)
+//	sfstream_archiver_entity_records_total{result}    sysflow.entities records read (internal/entities)
 package archive

@@ -12,9 +12,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/internal/codec"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/sysflow"
 )
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/sfstream/sfstream/archiver/archivetest"
-	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/hourly"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/processors/state"
 	"github.com/sfstream/sfstream/sysflow"
 )

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sfstream/sfstream/archiver/entities"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/sysflow"
 	"github.com/sfstream/sfstream/sysflow/sffile"
 )

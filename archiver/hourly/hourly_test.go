@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfstream/sfstream/archiver/entities"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/sysflow"
 	"github.com/sfstream/sfstream/sysflow/sffile"
 )

@@ -3,7 +3,7 @@ package hourly
 import (
 	"math"
 
-	"github.com/sfstream/sfstream/archiver/entities"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/sysflow"
 )
 

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/sfstream/sfstream/archiver/archivetest"
-	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/archiver/parquetfile"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/processors/state"
 	"github.com/sfstream/sfstream/producer/synthetic"
 	"github.com/sfstream/sfstream/sysflow"

@@ -7,8 +7,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sfstream/sfstream/archiver/entities"
 	"github.com/sfstream/sfstream/internal/codec"
+	"github.com/sfstream/sfstream/internal/entities"
 	"github.com/sfstream/sfstream/internal/kafka"
 	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/sysflow"

@@ -1,4 +1,5 @@
-// Package entities keeps the archiver's table of SysFlow entities: every Process, File,
+// Package entities keeps the table of SysFlow entities that the archiver and the consumer API
+// (sysflow/consumer) join records with: every Process, File,
 // Container and SFHeader record of sysflow.entities, with the versions seen of each (a
 // process is emitted again each time it is created or modified), and follows the topic.
 //
