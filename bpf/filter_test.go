@@ -43,7 +43,8 @@ func countOf(t *testing.T, p *Probe, tgid uint32, d time.Duration) (syscalls, ot
 	return syscalls, other, start
 }
 
-// TestFilterProcess checks that a filtered process's syscalls stay in the kernel, that its last exit still comes, and that UnfilterProcess brings its syscalls back. It logs the events
+// TestFilterProcess checks that a filtered process's syscalls stay in the kernel, that its
+// last exit still comes, and that UnfilterProcess brings its syscalls back. It logs the events
 // per second of a busy process that reach the ring buffer's reader either way.
 func TestFilterProcess(t *testing.T) {
 	requireRoot(t)

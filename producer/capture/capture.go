@@ -29,12 +29,40 @@
 // sends a raw.OpContainer notice (to every partition) and reports the new metadata from then
 // on, also for the processes it already knows.
 //
+// # Filters
+//
+// Config.Filter (--filter) and Config.ContainersOnly (--containers-only) say which processes
+// are captured, in the reference collector's syntax, compiled by package sfql (the project's
+// one condition language, with its glob operator): fields container.id, container.name,
+// container.image, container.type (docker, cri, containerd, cri-o, ... or host; a process
+// outside a container has id, name and type "host" and an empty image, as in sysdig),
+// proc.name (the comm), proc.exe, proc.args, proc.pid (host pid), proc.aname (any ancestor's
+// name; proc.aname[n] the nth, 0 being the process), user.name and fd.name (which a process
+// does not have: it is judged as a missing field); operators =, !=, in, contains,
+// startswith, glob, exists (and sfql's others); and, or, not, parentheses.
+//
+// The filter is judged per process when its identity changes, not per event: at the
+// snapshot, at a clone (the child), at an exec, and when the runtime's answer changes the
+// container of its processes. A process excluded from its start is described once, by a
+// raw.OpSnapshot of its attributes (so that its descendants' ancestry resolves, as the
+// reference writes the ancestors of what it captures), and nothing else of it is sent. A
+// captured process that is then excluded (an exec into an excluded binary, a container whose
+// name becomes known) is sent up to and including that exec, and its last exit, so that
+// processors close it; nothing in between. An excluded process that an exec makes included
+// is captured again from that exec on. Events of an excluded process are dropped in user
+// space until its first one has arrived; from then on the kernel keeps them
+// (bpf.Probe.FilterProcess, keyed by tgid and start time), all but its execs and its last
+// exit, which the capture needs to judge and forget it. Events kept in the kernel are not
+// counted; those dropped in user space are.
+//
 // Metrics (registered on the Registerer given with WithRegisterer):
 //
 //	sfstream_producer_ringbuf_lost_total    records lost in the kernel (ring buffer full)
 //	sfstream_producer_queue_dropped_total   records dropped because the queue was full
 //	sfstream_producer_decode_errors_total   records that could not be decoded
 //	sfstream_producer_events_total{op}      raw events produced, by raw.Op name
+//	sfstream_producer_filtered_processes_total  processes the filter excluded (each time one is)
+//	sfstream_producer_filtered_events_total     events of excluded processes dropped in user space
 //
 // and those of package containers (sfstream_producer_container_lookups_total{result}, ...).
 package capture
@@ -74,6 +102,12 @@ type Config struct {
 	// process never is.
 	ExcludePIDs  []uint32
 	ExcludeComms []string
+	// Filter is an expression in the reference collector's (sysdig's) filter syntax over a
+	// process's identity (see the package doc): processes it does not match are not captured.
+	// Default: none.
+	Filter string
+	// ContainersOnly captures only processes in a container (the reference's -c).
+	ContainersOnly bool
 	// ProcRoot is the /proc to snapshot. Default "/proc".
 	ProcRoot string
 	// CRISocket is the container runtime's unix socket (a docker.sock, containerd.sock or
@@ -122,6 +156,9 @@ func (c Config) Validate() error {
 	if err := c.probeConfig().Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := newProcessFilter(c.Filter, c.ContainersOnly); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("capture config: %w", err)
 	}
@@ -134,6 +171,7 @@ func (c Config) probeConfig() bpf.Config {
 		SelfTGID:        uint32(os.Getpid()),
 		ExcludePIDs:     c.ExcludePIDs,
 		ExcludeComms:    c.ExcludeComms,
+		FilterProcesses: c.Filter != "" || c.ContainersOnly,
 	}
 }
 
@@ -153,6 +191,7 @@ type Capture struct {
 	reg        prometheus.Registerer
 	metrics    *metrics
 	ctrMetrics *containers.Metrics
+	filter     *processFilter
 }
 
 // Log keys.
@@ -174,6 +213,9 @@ func New(cfg Config, opts ...Option) (*Capture, error) {
 		o(c)
 	}
 	var err error
+	if c.filter, err = newProcessFilter(c.cfg.Filter, c.cfg.ContainersOnly); err != nil {
+		return nil, err
+	}
 	if c.metrics, err = newMetrics(c.reg); err != nil {
 		return nil, err
 	}

@@ -16,9 +16,14 @@ type metrics struct {
 	ringLost     prometheus.Counter
 	queueDropped prometheus.Counter
 	decodeErrors prometheus.Counter
-	events       [maxOp]prometheus.Counter
-	// pending counts events per op between publishes, so the hot path does no atomics.
-	pending [maxOp]uint64
+	// filteredProcs and filteredEvents count what the filter excluded.
+	filteredProcs  prometheus.Counter
+	filteredEvents prometheus.Counter
+	events         [maxOp]prometheus.Counter
+	// pending counts events per op between publishes, so the hot path does no atomics;
+	// pendingFiltered the filtered events.
+	pending         [maxOp]uint64
+	pendingFiltered uint64
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -35,6 +40,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "sfstream_producer_decode_errors_total",
 			Help: "Kernel records that could not be decoded and were skipped.",
 		}),
+		filteredProcs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sfstream_producer_filtered_processes_total",
+			Help: "Processes the filter (--filter, --containers-only) excluded, counted each time one is.",
+		}),
+		filteredEvents: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sfstream_producer_filtered_events_total",
+			Help: "Events of excluded processes dropped in user space (those kept in the kernel are not counted).",
+		}),
 	}
 	events := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sfstream_producer_events_total",
@@ -48,7 +61,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.ringLost, m.queueDropped, m.decodeErrors, events} {
+	for _, c := range []prometheus.Collector{m.ringLost, m.queueDropped, m.decodeErrors, m.filteredProcs, m.filteredEvents, events} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register capture metrics: %w", err)
 		}
@@ -69,5 +82,9 @@ func (m *metrics) publish() {
 			m.events[op].Add(float64(n))
 		}
 		m.pending[op] = 0
+	}
+	if m.pendingFiltered > 0 {
+		m.filteredEvents.Add(float64(m.pendingFiltered))
+		m.pendingFiltered = 0
 	}
 }

@@ -36,6 +36,10 @@ type session struct {
 	accounts map[string]*procfs.Accounts // by container id
 	excluded map[int64]bool              // pids never snapshotted: self and ExcludePIDs
 	self     int64
+
+	filter             *processFilter
+	filtered           map[int64]excludedProc // processes the filter excluded, by hpid
+	kernelFilterFailed bool                   // logged once
 	rec      bpf.Record
 
 	lastLost, lastDropped uint64
@@ -49,6 +53,8 @@ func newSession(c *Capture, clock procfs.Clock, probe *bpf.Probe, q *queue, ctrs
 		accounts: map[string]*procfs.Accounts{},
 		excluded: map[int64]bool{},
 		self:     int64(os.Getpid()),
+		filter:   c.filter,
+		filtered: map[int64]excludedProc{},
 	}
 	s.excluded[s.self] = true
 	for _, pid := range c.cfg.ExcludePIDs {
@@ -121,6 +127,9 @@ func (s *session) convertChunk(c *chunk) error {
 		if err != nil {
 			return err
 		}
+		if s.filter.active() && !s.filterEvent(&s.rec, hpid, createTS, &ev) {
+			continue
+		}
 		s.metrics.count(ev.Op)
 		if err := s.b.add(hpid, createTS, ev); err != nil {
 			return err
@@ -172,9 +181,16 @@ func (s *session) addSnapshot(p *procfs.Process, ts int64) error {
 	}
 	ev := raw.NewEvent(raw.OpSnapshot, ts, p.PID)
 	ev.Proc, ev.FDs = &info, p.FDs
+	excluded := s.filter.active() && s.judge(p.PID, p.CreateTS, &info, false)
+	if excluded {
+		ev.FDs = nil // described for its descendants' ancestry, nothing more
+	}
 	s.metrics.count(raw.OpSnapshot)
 	if err := s.b.add(p.PID, p.CreateTS, ev); err != nil {
 		return err
+	}
+	if excluded {
+		return nil
 	}
 	for _, tid := range p.Threads {
 		ev := raw.NewEvent(raw.OpSnapshot, ts, tid)
@@ -214,6 +230,10 @@ func (s *session) containerAnswer(a containers.Answer) error {
 			p := *e.info
 			p.Container = c
 			s.conv.table[pid] = &procEntry{createTS: e.createTS, info: &p}
+			if s.filter.active() {
+				_, was := s.excludedProc(pid, e.createTS)
+				s.judge(pid, e.createTS, &p, !was)
+			}
 		}
 	}
 	// Every batch captured before the answer goes first, so that in each partition the events
@@ -322,6 +342,11 @@ func (s *session) sweep() {
 	for pid := range s.conv.table {
 		if _, err := os.Stat(filepath.Join(s.cfg.ProcRoot, strconv.FormatInt(pid, 10))); errors.Is(err, os.ErrNotExist) {
 			delete(s.conv.table, pid)
+		}
+	}
+	for pid, x := range s.filtered {
+		if _, ok := s.conv.table[pid]; !ok {
+			s.readmit(pid, x)
 		}
 	}
 	if n := before - len(s.conv.table); n > 0 {
