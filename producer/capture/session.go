@@ -40,7 +40,7 @@ type session struct {
 	filter             *processFilter
 	filtered           map[int64]excludedProc // processes the filter excluded, by hpid
 	kernelFilterFailed bool                   // logged once
-	rec      bpf.Record
+	rec                bpf.Record
 
 	lastLost, lastDropped uint64
 }
