@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -26,12 +27,23 @@ type options struct {
 	excludeComms  service.ListFlag
 	endOnShutdown bool
 	criSocket     string
+	filter        string
+	containers    bool
 	showVersion   bool
 }
 
 // criSocketUsage documents --cri-socket (sfstream run has the same flag).
 const criSocketUsage = "container runtime socket for container names and images: a docker.sock (Docker API), containerd.sock or crio.sock (CRI); default: the first of " +
 	"/var/run/docker.sock, /run/containerd/containerd.sock, /run/crio/crio.sock, /var/run/cri-dockerd.sock that answers"
+
+// filterUsage and containersOnlyUsage document --filter and --containers-only (sfstream run
+// has the same flags).
+const (
+	filterUsage = "capture only the processes this expression matches, in the reference collector's (sysdig's) syntax, " +
+		"e.g. 'container.name != sf-collector and container.type != host'; fields container.id, container.name, container.image, container.type, " +
+		"proc.name, proc.exe, proc.args, proc.pid, proc.aname, user.name, fd.name; judged per process at its start, exec and container metadata"
+	containersOnlyUsage = "capture only processes in a container (the reference's -c)"
+)
 
 // addFlags defines sf-producer's flags on f, each bound to o.
 func addFlags(f *service.Flags, o *options) {
@@ -45,6 +57,8 @@ func addFlags(f *service.Flags, o *options) {
 	f.Var(&o.excludePIDs, "exclude-pids", "pids not to capture, comma-separated (the producer itself never is)")
 	f.Var(&o.excludeComms, "exclude-comms", "command names not to capture, comma-separated (e.g. a local broker: java)")
 	f.StringVar(&o.criSocket, "cri-socket", "", criSocketUsage)
+	f.StringVar(&o.filter, "filter", "", filterUsage)
+	f.BoolVar(&o.containers, "containers-only", false, containersOnlyUsage)
 	f.BoolVar(&o.endOnShutdown, "end-on-shutdown", false, "on shutdown tell processors the capture ended for good (truncates open flows); off for restarts")
 	f.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 }
@@ -52,6 +66,9 @@ func addFlags(f *service.Flags, o *options) {
 // newSource returns the replay of --replay, else the live capture.
 func newSource(o *options, log *slog.Logger, reg prometheus.Registerer) (pipeline.Source, error) {
 	if o.replayPath != "" {
+		if o.filter != "" || o.containers {
+			return nil, errors.New("--filter and --containers-only apply to live capture, not to --replay")
+		}
 		return replay.Open(o.replayPath, replay.WithExporter(o.exporter), replay.WithPace(o.pace))
 	}
 	pids := make([]uint32, 0, len(o.excludePIDs))
@@ -65,5 +82,6 @@ func newSource(o *options, log *slog.Logger, reg prometheus.Registerer) (pipelin
 	return capture.New(capture.Config{
 		Exporter: o.exporter, RingBufferBytes: o.ringBytes, QueueEvents: o.queueEvents,
 		ExcludePIDs: pids, ExcludeComms: o.excludeComms, CRISocket: o.criSocket,
+		Filter: o.filter, ContainersOnly: o.containers,
 	}, capture.WithLogger(log), capture.WithRegisterer(reg))
 }

@@ -48,6 +48,8 @@ type runOptions struct {
 	delayPart    int32
 	delayBy      time.Duration
 	criSocket    string // --cri-socket: the container runtime's socket (capture.Config.CRISocket)
+	filter       string // --filter: which processes are captured (capture.Config.Filter)
+	containers   bool   // --containers-only (capture.Config.ContainersOnly)
 }
 
 // parseDelay parses --debug-delay-partition: "N:DURATION", or "" for none.
@@ -74,6 +76,8 @@ func runFlags(f *service.Flags, o *runOptions) {
 	f.StringVar(&o.exporter, "exporter-id", host, "this node's exporter id")
 	f.StringVar(&o.replay, "replay", "", "replay this .scap capture instead of capturing live")
 	f.StringVar(&o.criSocket, "cri-socket", "", "container runtime socket for container names and images: a docker.sock (Docker API), containerd.sock or crio.sock (CRI); default: the first of the usual sockets that answers")
+	f.StringVar(&o.filter, "filter", "", "capture only the processes this expression matches, in the reference collector's (sysdig's) syntax, e.g. 'container.name != sf-collector and container.type != host' (as sf-producer --filter)")
+	f.BoolVar(&o.containers, "containers-only", false, "capture only processes in a container (the reference's -c)")
 	f.BoolVar(&o.synthetic, "synthetic", false, "run the synthetic load generator instead of capturing live")
 	f.Float64Var(&o.rate, "rate", 2000, "events per second of the synthetic generator")
 	f.DurationVar(&o.every, "progress", 5*time.Second, "progress line interval")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +18,17 @@ import (
 // Live capture needs root and a kernel that accepts the programs; without them the synthetic
 // generator runs instead, and the label says why.
 func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (producer.Source, string, error) {
+	cfg := capture.Config{Exporter: o.exporter, CRISocket: o.criSocket, Filter: o.filter, ContainersOnly: o.containers}
+	filtered := o.filter != "" || o.containers
+	if filtered {
+		// A bad expression fails at start whatever the source.
+		if err := cfg.Validate(); err != nil {
+			return nil, "", err
+		}
+		if o.replay != "" || o.synthetic {
+			return nil, "", errors.New("--filter and --containers-only apply to live capture, not to --replay or --synthetic")
+		}
+	}
 	if o.replay != "" {
 		src, err := replay.Open(o.replay, replay.WithExporter(o.exporter))
 		if err != nil {
@@ -35,15 +47,21 @@ func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (prod
 			why = fmt.Sprintf("this kernel refused the eBPF programs (%v)", err)
 			break
 		}
-		c, err := capture.New(capture.Config{Exporter: o.exporter, CRISocket: o.criSocket}, capture.WithLogger(log), capture.WithRegisterer(reg))
+		c, err := capture.New(cfg, capture.WithLogger(log), capture.WithRegisterer(reg))
 		if err != nil {
 			return nil, "", err
+		}
+		if filtered {
+			return c, "live eBPF capture, filtered", nil
 		}
 		return c, "live eBPF capture", nil
 	}
 	g, err := synthetic.New(synthetic.Config{Profile: synthetic.HTTPD, Exporter: o.exporter, Rate: o.rate, Pace: true, Processes: 20})
 	if err != nil {
 		return nil, "", err
+	}
+	if filtered {
+		why += "; --filter and --containers-only do not apply"
 	}
 	return g, "SYNTHETIC load generator (" + why + ")", nil
 }
