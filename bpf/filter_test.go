@@ -6,17 +6,20 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 
 	"github.com/sfstream/sfstream/internal/raw"
 )
 
-// countOf reads records for d and returns how many the process tgid made (sys and socket
-// records, and the others), and the Start of its records' headers.
-func countOf(t *testing.T, p *Probe, tgid uint32, d time.Duration) (syscalls, other int, start uint64) {
+// countOf reads records for d and returns how many the process tgid made from boot time since
+// on (sys and socket records, and the others), and the Start of its records' headers.
+func countOf(t *testing.T, p *Probe, tgid uint32, since uint64, d time.Duration) (syscalls, other int, start uint64) {
 	t.Helper()
 	var rec ringbuf.Record
 	var r Record
@@ -30,7 +33,7 @@ func countOf(t *testing.T, p *Probe, tgid uint32, d time.Duration) (syscalls, ot
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := Decode(rec.RawSample, &r); err != nil || r.Header.Tgid != tgid {
+		if err := Decode(rec.RawSample, &r); err != nil || r.Header.Tgid != tgid || r.Header.Ts < since {
 			continue
 		}
 		start = r.Header.Start
@@ -62,21 +65,24 @@ func TestFilterProcess(t *testing.T) {
 	tgid := uint32(busy.Process.Pid)
 
 	const window = time.Second
-	before, _, start := countOf(t, p, tgid, window)
+	sc0 := syscallsOf(t, tgid)
+	before, _, start := countOf(t, p, tgid, 0, window)
+	sc1 := syscallsOf(t, tgid)
 	if before == 0 || start == 0 {
 		t.Fatalf("the busy process made %d records, start %d", before, start)
 	}
 	if err := p.FilterProcess(tgid, start); err != nil {
 		t.Fatal(err)
 	}
-	countOf(t, p, tgid, 50*time.Millisecond) // what the ring held from before
-	filtered, _, _ := countOf(t, p, tgid, window)
+	sc2 := syscallsOf(t, tgid)
+	filtered, _, _ := countOf(t, p, tgid, bootNS(t), window) // not what the ring held from before
+	sc3 := syscallsOf(t, tgid)
 	if err := p.UnfilterProcess(tgid); err != nil {
 		t.Fatal(err)
 	}
-	after, _, _ := countOf(t, p, tgid, window)
-	t.Logf("events/s of a busy process reaching user space: %d captured, %d filtered in the kernel, %d after unfilter",
-		before, filtered, after)
+	after, _, _ := countOf(t, p, tgid, bootNS(t), window)
+	t.Logf("events/s of a busy process reaching user space: %d captured, %d filtered in the kernel, %d after unfilter; "+
+		"its own syscalls/s: %d captured, %d filtered", before, filtered, after, sc1-sc0, sc3-sc2)
 	if filtered != 0 {
 		t.Errorf("%d syscall records of a filtered process", filtered)
 	}
@@ -94,7 +100,35 @@ func TestFilterProcess(t *testing.T) {
 	if err := busy.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	if _, other, _ := countOf(t, p, tgid, 300*time.Millisecond); other != 1 {
+	if _, other, _ := countOf(t, p, tgid, bootNS(t), 300*time.Millisecond); other != 1 {
 		t.Errorf("%d exit records of a filtered process, want its last exit only", other)
 	}
+}
+
+// bootNS is the kernel's boot time clock, the records' Ts.
+func bootNS(t *testing.T) uint64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		t.Fatal(err)
+	}
+	return uint64(ts.Nano())
+}
+
+// syscallsOf returns the read and write syscalls process pid made so far (/proc/pid/io).
+func syscallsOf(t *testing.T, pid uint32) int {
+	b, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/io")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "syscr: "); ok {
+			k, _ := strconv.Atoi(v)
+			n += k
+		} else if v, ok := strings.CutPrefix(l, "syscw: "); ok {
+			k, _ := strconv.Atoi(v)
+			n += k
+		}
+	}
+	return n
 }
