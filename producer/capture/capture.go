@@ -192,6 +192,9 @@ type Capture struct {
 	metrics    *metrics
 	ctrMetrics *containers.Metrics
 	filter     *processFilter
+	// userSpaceFilterOnly keeps excluded processes out of the kernel's filter (benchmarks
+	// compare both ways).
+	userSpaceFilterOnly bool
 }
 
 // Log keys.

@@ -100,8 +100,10 @@ func (s *session) filterEvent(rec *bpf.Record, hpid, createTS int64, ev *raw.Eve
 		// The first event since the exclusion: the kernel keeps the rest.
 		x.inKernel = true
 		s.filtered[hpid] = x
-		if err := s.probe.FilterProcess(h.Tgid, h.Start); err != nil {
-			s.kernelFilterError(err)
+		if !s.userSpaceFilterOnly { // (benchmarks compare with dropping here only)
+			if err := s.probe.FilterProcess(h.Tgid, h.Start); err != nil {
+				s.kernelFilterError(err)
+			}
 		}
 	}
 	s.metrics.pendingFiltered++

@@ -37,10 +37,11 @@ type session struct {
 	excluded map[int64]bool              // pids never snapshotted: self and ExcludePIDs
 	self     int64
 
-	filter             *processFilter
-	filtered           map[int64]excludedProc // processes the filter excluded, by hpid
-	kernelFilterFailed bool                   // logged once
-	rec                bpf.Record
+	filter              *processFilter
+	filtered            map[int64]excludedProc // processes the filter excluded, by hpid
+	kernelFilterFailed  bool                   // logged once
+	userSpaceFilterOnly bool
+	rec                 bpf.Record
 
 	lastLost, lastDropped uint64
 }
@@ -55,6 +56,9 @@ func newSession(c *Capture, clock procfs.Clock, probe *bpf.Probe, q *queue, ctrs
 		self:     int64(os.Getpid()),
 		filter:   c.filter,
 		filtered: map[int64]excludedProc{},
+		// Noting a process as in the kernel's filter without putting it there filters in
+		// user space only.
+		userSpaceFilterOnly: c.userSpaceFilterOnly,
 	}
 	s.excluded[s.self] = true
 	for _, pid := range c.cfg.ExcludePIDs {
