@@ -6,6 +6,8 @@
 #
 #   deploy/docker/integration.sh [PKG] [TEST]     (defaults ./... and .)
 #
+# With PKG ./... it runs the packages whose tests use internal/testkit (the suites the switch
+# applies to); the others run the same on every stack and are make test's.
 # The engine is engine.sh's (started here, and stopped at the end if this script started it);
 # the containers use its host network, the engine's own namespace, so the tests run in that
 # namespace too (ip netns exec): nothing they do leaves it. The containers are removed at the
@@ -50,13 +52,20 @@ main() {
 	"$DOCKER_DIR/images.sh" standins
 	# TestDockerStackStarts first: it starts the containers once, before the packages' test
 	# binaries run in parallel, and fails clearly when they do not come up.
-	log "go test -tags docker $PKG (SFSTREAM_STACK=docker, in namespace $ENGINE_NETNS)"
+	local -a pkgs=("$PKG")
+	if [[ "$PKG" == ./... ]]; then
+		mapfile -t pkgs < <(cd "$REPO_ROOT" && go list -tags docker \
+			-f '{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' ./... |
+			awk '/ github.com\/sfstream\/sfstream\/internal\/testkit( |$)/ {print $1}')
+		((${#pkgs[@]} > 0)) || die "no package's tests use internal/testkit"
+	fi
+	log "go test -tags docker: ${#pkgs[@]} package(s) (SFSTREAM_STACK=docker, in namespace $ENGINE_NETNS)"
 	(cd "$REPO_ROOT" && ip netns exec "$ENGINE_NETNS" env DOCKER_HOST="$ENGINE_HOST" \
 		TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 SFSTREAM_STACK=docker \
 		go test -tags docker -count 1 -run TestDockerStackStarts ./internal/testkit)
 	(cd "$REPO_ROOT" && ip netns exec "$ENGINE_NETNS" env DOCKER_HOST="$ENGINE_HOST" \
 		TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 SFSTREAM_STACK=docker \
-		go test -tags docker -count 1 -run "$TEST" "$PKG")
+		go test -tags docker -count 1 -run "$TEST" "${pkgs[@]}")
 	log "done in $(elapsed "$started")"
 }
 
