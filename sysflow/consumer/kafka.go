@@ -236,7 +236,10 @@ func (s *kafkaSource) begin(ctx context.Context) error {
 		if len(want) > 0 && !want[p] {
 			continue
 		}
-		start := min(starts[p], end)
+		start, ok := starts[p]
+		if !ok || start < 0 || start > end { // no record at or after the time: the end
+			start = end
+		}
 		offsets[p] = kgo.NewOffset().At(start)
 		s.pos[p] = start
 		s.ends[p] = end
