@@ -28,6 +28,7 @@ build: ## build every binary into ./bin
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sf-producer ./producer
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sf-processor ./processors
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sf-archiver ./archiver
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/sf-policy ./processors/policy
 
 .PHONY: test-deps
 test-deps: ## install what the tests use besides Go: fastavro (a second Avro reader), sysflow-tools (the reference sysprint), duckdb and pyarrow (Parquet readers) in a venv under CACHE

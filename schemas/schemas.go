@@ -4,6 +4,7 @@
 //   - sysflow.avsc: the SysFlow v5 union record sysflow.SysFlow, with the reference collector's
 //     record names, namespaces, field order, defaults and union order.
 //   - raw.avsc: sfstream's raw syscall batch (sfstream.raw.Batch), producer to processors.
+//   - alert.avsc: sfstream's alert (sfstream.alert.Alert), sf-policy to sysflow.alerts.
 package schemas
 
 import (
@@ -17,6 +18,12 @@ var sysflowText string
 
 //go:embed raw.avsc
 var rawText string
+
+//go:embed alert.avsc
+var alertText string
+
+// Alert returns the alert schema as written in alert.avsc.
+func Alert() string { return alertText }
 
 // SysFlow returns the SysFlow v5 schema as written in sysflow.avsc.
 func SysFlow() string { return sysflowText }

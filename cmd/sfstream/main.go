@@ -35,6 +35,7 @@ const usage = `Usage: sfstream COMMAND [flags]
 Commands:
   run       the embedded all-in-one pipeline (what make run starts)
   conform   replay a capture through the pipeline and compare with a reference SysFlow file
+  hunt      evaluate the policy rules over SysFlow files or an archive: alerts as JSON lines
   version   print the version
 
 sfstream COMMAND -h lists the command's flags.
@@ -50,6 +51,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "conform":
 		return conformCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "hunt":
+		return huntCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "sfstream", version.Version)
 		return nil

@@ -75,6 +75,7 @@ func TestTopicSpecs(t *testing.T) {
 		"p.sysflow.events":            {4, "delete", "604800000"},
 		"p.sysflow.raw.dlq":           {1, "delete", "604800000"},
 		"p.sfstream.processors.state": {4, "compact", ""},
+		"p.sysflow.alerts":            {4, "delete", "604800000"},
 	}
 	specs := c.TopicSpecs()
 	if len(specs) != len(want) {
@@ -90,7 +91,7 @@ func TestTopicSpecs(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", s.Name, s, w)
 		}
 	}
-	if got := c.Topics().All(); len(got) != 5 || got[0] != "p.sysflow.raw" {
+	if got := c.Topics().All(); len(got) != 6 || got[0] != "p.sysflow.raw" {
 		t.Errorf("topics %v", got)
 	}
 	if s := (kafka.SASL{Mechanism: "PLAIN", User: "u", Password: "secret"}).String(); strings.Contains(s, "secret") {

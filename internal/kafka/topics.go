@@ -19,11 +19,12 @@ const (
 	EventsTopic   = "sysflow.events"
 	RawDLQTopic   = "sysflow.raw.dlq"
 	StateTopic    = "sfstream.processors.state"
+	AlertsTopic   = "sysflow.alerts"
 )
 
 // Topics are the full (prefixed) names of sfstream's topics.
 type Topics struct {
-	Raw, Entities, Events, RawDLQ, State string
+	Raw, Entities, Events, RawDLQ, State, Alerts string
 }
 
 // Topics returns the topic names with c's prefix.
@@ -35,13 +36,17 @@ func (c Config) Topics() Topics {
 		Events:   p + EventsTopic,
 		RawDLQ:   p + RawDLQTopic,
 		State:    p + StateTopic,
+		Alerts:   p + AlertsTopic,
 	}
 }
 
 // All returns every topic name.
 func (t Topics) All() []string {
-	return []string{t.Raw, t.Entities, t.Events, t.RawDLQ, t.State}
+	return []string{t.Raw, t.Entities, t.Events, t.RawDLQ, t.State, t.Alerts}
 }
+
+// AlertsRetention is how long sysflow.alerts keeps alerts (DESIGN.md: at least 7 days).
+const AlertsRetention = 7 * 24 * time.Hour
 
 // TopicSpec is how EnsureTopics creates one topic.
 type TopicSpec struct {
@@ -67,6 +72,7 @@ func (c Config) TopicSpecs() []TopicSpec {
 		spec(t.Events, c.Partitions, map[string]string{"cleanup.policy": "delete", "retention.ms": ms(c.EventsRetention)}),
 		spec(t.RawDLQ, 1, map[string]string{"cleanup.policy": "delete", "retention.ms": ms(c.DLQRetention)}),
 		spec(t.State, c.Partitions, map[string]string{"cleanup.policy": "compact"}),
+		spec(t.Alerts, c.Partitions, map[string]string{"cleanup.policy": "delete", "retention.ms": ms(AlertsRetention)}),
 	}
 }
 

@@ -151,3 +151,6 @@ func pyInt(s string) (int64, bool) {
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
+
+// AppendText appends v's text (what [Value.String] returns) to b.
+func (v Value) AppendText(b []byte) []byte { return v.appendText(b) }
