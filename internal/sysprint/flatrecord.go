@@ -19,7 +19,15 @@ var v5Schema = v5Fields()
 // no record; Reset makes it one. It holds no reference beyond those of the Flat.
 type FlatRecord struct {
 	r record
+	// The values asked for so far, by field id: a rule set asks for the same fields many
+	// times per record.
+	memo [memoFields]sfql.Value
+	have [memoFields / 64]uint64
 }
+
+// memoFields bounds the field ids whose values a FlatRecord remembers (every id of the field
+// table is below it; a test checks).
+const memoFields = 128
 
 // NewFlatRecord returns flat as an SFQL record.
 func NewFlatRecord(flat sysflow.Flat) *FlatRecord {
@@ -29,10 +37,24 @@ func NewFlatRecord(flat sysflow.Flat) *FlatRecord {
 }
 
 // Reset makes f the record flat, reusing f.
-func (f *FlatRecord) Reset(flat sysflow.Flat) { f.r = newRecord(flat, 0, v5Schema) }
+func (f *FlatRecord) Reset(flat sysflow.Flat) {
+	f.r = newRecord(flat, 0, v5Schema)
+	f.have = [memoFields / 64]uint64{}
+}
 
 // Flat returns the flattened record.
 func (f *FlatRecord) Flat() *sysflow.Flat { return &f.r.flat }
 
 // Field returns the value of field id (an id of QueryFields).
-func (f *FlatRecord) Field(id sfql.FieldID) sfql.Value { return f.r.Field(id) }
+func (f *FlatRecord) Field(id sfql.FieldID) sfql.Value {
+	if id < 0 || id >= memoFields {
+		return f.r.Field(id)
+	}
+	w, bit := id/64, uint64(1)<<(id%64)
+	if f.have[w]&bit != 0 {
+		return f.memo[id]
+	}
+	v := f.r.Field(id)
+	f.memo[id], f.have[w] = v, f.have[w]|bit
+	return v
+}

@@ -9,8 +9,10 @@ import (
 
 // Filter is a compiled expression. It is immutable and safe for concurrent use.
 type Filter struct {
-	expr  *Expr
-	match func(Record) bool
+	expr   *Expr
+	match  func(Record) bool
+	fields Fields // what it was compiled with, for Values
+	defs   *Defs
 }
 
 // Match reports whether the record satisfies the expression.
@@ -40,7 +42,7 @@ func (e *Expr) Compile(fields Fields, defs *Defs) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{expr: e, match: m}, nil
+	return &Filter{expr: e, match: m, fields: fields, defs: defs}, nil
 }
 
 type compiler struct {

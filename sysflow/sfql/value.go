@@ -70,6 +70,9 @@ func (v Value) Int() int64 { return v.n }
 
 // String returns v's text as the reference compares it (Python's str()).
 func (v Value) String() string {
+	if v.kind == KindString || v.kind == KindList {
+		return v.s
+	}
 	var buf [24]byte
 	return string(v.appendText(buf[:0]))
 }

@@ -80,6 +80,66 @@ func (r *Rule) RenderOutput(rec sfql.Record) string { return string(r.AppendOutp
 // Set is a compiled rule set, in file order. It is immutable and safe for concurrent use.
 type Set struct {
 	rules []*Rule
+	// Rules are indexed by the record type their condition requires (sfql.Filter.Values of
+	// the type field): byType holds, for each type some rule requires, the rules that can
+	// match a record of that type, in order; other those that require no type.
+	typeID sfql.FieldID
+	byType map[string][]*Rule
+	other  []*Rule
+}
+
+// typeField is the field whose values index the rules.
+const typeField = "type"
+
+func (s *Set) index(fields sfql.Fields) {
+	s.other = s.rules
+	id, ok := lookupField(fields, typeField)
+	if !ok {
+		return
+	}
+	s.typeID = id
+	need := make([]map[string]bool, len(s.rules))
+	types := map[string]bool{}
+	for i, r := range s.rules {
+		if vs, ok := r.filter.Values(id); ok {
+			need[i] = map[string]bool{}
+			for _, v := range vs {
+				need[i][v] = true
+				types[v] = true
+			}
+		}
+	}
+	s.byType = map[string][]*Rule{}
+	s.other = nil
+	for i, r := range s.rules {
+		if need[i] == nil {
+			s.other = append(s.other, r)
+		}
+	}
+	for t := range types {
+		var list []*Rule
+		for i, r := range s.rules {
+			if need[i] == nil || need[i][t] {
+				list = append(list, r)
+			}
+		}
+		s.byType[t] = list
+	}
+}
+
+// candidates returns the rules that can match rec.
+func (s *Set) candidates(rec sfql.Record) []*Rule {
+	if s.byType == nil {
+		return s.rules
+	}
+	t := rec.Field(s.typeID).String()
+	if strings.IndexByte(t, ',') >= 0 { // several parts: any rule may match
+		return s.rules
+	}
+	if list, ok := s.byType[t]; ok {
+		return list
+	}
+	return s.other
 }
 
 // Rules returns the enabled rules in order.
@@ -87,7 +147,7 @@ func (s *Set) Rules() []*Rule { return s.rules }
 
 // Match appends to dst the enabled rules that rec satisfies, in order, and returns it.
 func (s *Set) Match(dst []*Rule, rec sfql.Record) []*Rule {
-	for _, r := range s.rules {
+	for _, r := range s.candidates(rec) {
 		if r.filter.Match(rec) {
 			dst = append(dst, r)
 		}
@@ -175,6 +235,7 @@ func Compile(fields sfql.Fields, files ...File) (*Set, error) {
 		}
 		s.rules = append(s.rules, r)
 	}
+	s.index(fields)
 	return s, nil
 }
 
