@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riferrei/srclient"
 	"golang.org/x/sync/errgroup"
 
@@ -21,6 +22,8 @@ import (
 	"github.com/sfstream/sfstream/internal/service"
 	"github.com/sfstream/sfstream/internal/stack"
 	"github.com/sfstream/sfstream/processors/pipeline"
+	"github.com/sfstream/sfstream/processors/policy/engine"
+	"github.com/sfstream/sfstream/processors/policy/rules"
 	"github.com/sfstream/sfstream/processors/state"
 	producer "github.com/sfstream/sfstream/producer/pipeline"
 )
@@ -47,9 +50,10 @@ type runOptions struct {
 	delaySpec    string // --debug-delay-partition N:DURATION
 	delayPart    int32
 	delayBy      time.Duration
-	criSocket    string // --cri-socket: the container runtime's socket (capture.Config.CRISocket)
-	filter       string // --filter: which processes are captured (capture.Config.Filter)
-	containers   bool   // --containers-only (capture.Config.ContainersOnly)
+	criSocket    string           // --cri-socket: the container runtime's socket (capture.Config.CRISocket)
+	filter       string           // --filter: which processes are captured (capture.Config.Filter)
+	containers   bool             // --containers-only (capture.Config.ContainersOnly)
+	rules        service.ListFlag // --rules: rule files of the policy engine (none: no policy engine)
 }
 
 // parseDelay parses --debug-delay-partition: "N:DURATION", or "" for none.
@@ -96,6 +100,7 @@ func runFlags(f *service.Flags, o *runOptions) {
 	f.DurationVar(&o.drainTimeout, "drain-timeout", time.Minute, "at shutdown, how long to wait for the processor and archiver to finish what was captured")
 	f.StringVar(&o.delaySpec, "debug-delay-partition", "", "testing aid: hold the raw records of partition N back by DURATION (N:DURATION, e.g. 1:500ms), so that it lags the others as on a busy node")
 	f.BoolVar(&o.parquet, "parquet", true, "also archive each hourly object as a Parquet file of flattened events and flows (<archive>/parquet/exporter=<id>/date=<YYYY-MM-DD>/hour=<HH>/)")
+	f.Var(&o.rules, "rules", "run the policy engine with these rule files (comma-separated; \"default\" is the embedded default set), alerts to sysflow.alerts (default: no policy engine)")
 	f.BoolVar(&o.refConfig, "reference-config", false, "build SysFlow with the reference collector's test settings (no process flows, all files, all reads)")
 }
 
@@ -170,6 +175,10 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	if err != nil {
 		return err
 	}
+	pol, err := newPolicy(o, kcfg, serde, reg, log)
+	if err != nil {
+		return err
+	}
 	src, label, err := pickSource(o, log.With("component", "producer"), reg)
 	if err != nil {
 		return err
@@ -200,8 +209,13 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	defer stopArch()
 	bg.Go(func() error { return proc.Run(procCtx) })
 	bg.Go(func() error { return arch.Run(archCtx) })
+	polCtx, stopPol := context.WithCancel(bgctx)
+	defer stopPol()
+	if pol != nil {
+		bg.Go(func() error { return pol.Run(polCtx) })
+	}
 	if o.metricsAddr != "" {
-		srv := &service.Server{Addr: o.metricsAddr, Reg: reg, Log: log, Ready: func() bool { return proc.Ready() && arch.Ready() }}
+		srv := &service.Server{Addr: o.metricsAddr, Reg: reg, Log: log, Ready: func() bool { return proc.Ready() && arch.Ready() && (pol == nil || pol.Ready()) }}
 		if err := srv.Listen(); err != nil {
 			return err
 		}
@@ -252,6 +266,12 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 		log.Warn("processor did not finish the captured records", "err", err)
 	}
 	stopProc()
+	if pol != nil {
+		if err := pol.Drain(dctx); err != nil {
+			log.Warn("policy engine did not evaluate every record", "err", err)
+		}
+		stopPol()
+	}
 	if err := arch.Drain(dctx); err != nil {
 		log.Warn("archiver did not store every hour", "err", err)
 	}
@@ -262,4 +282,27 @@ func runPipeline(ctx context.Context, o runOptions, dataDir string, log *slog.Lo
 	fmt.Fprintln(stdout, prog.line())
 	fmt.Fprintf(stdout, "sfstream: stopped; archive in %s\n", st.Archive())
 	return runErr
+}
+
+// newPolicy returns the policy engine of --rules, or nil without it.
+func newPolicy(o runOptions, kcfg kafka.Config, serde *codec.Serde, reg *prometheus.Registry, log *slog.Logger) (*engine.Engine, error) {
+	if len(o.rules) == 0 {
+		return nil, nil
+	}
+	var files []rules.File
+	for _, p := range o.rules {
+		if p == "default" {
+			files = append(files, rules.DefaultFile())
+			continue
+		}
+		f, err := rules.ReadFiles(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f...)
+	}
+	pcfg := kcfg
+	pcfg.ClientID = "sfstream-policy"
+	return engine.New(engine.Config{Kafka: pcfg, Rules: files, TransactionalID: "sfstream-run-policy"}, serde, reg,
+		engine.WithLogger(log.With("component", "policy")), engine.WithKafkaOptions(kafka.WithMetrics(reg, "policy")))
 }
