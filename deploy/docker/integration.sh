@@ -10,8 +10,10 @@
 # applies to); the others run the same on every stack and are make test's.
 # The engine is engine.sh's (started here, and stopped at the end if this script started it);
 # the containers use its host network, the engine's own namespace, so the tests run in that
-# namespace too (ip netns exec): nothing they do leaves it. The containers are removed at the
-# end, also on failure.
+# namespace too: nothing they do leaves it. They enter it with `nsenter --net`, not
+# `ip netns exec`, which also remounts /sys and so hides the cgroup file systems from tests
+# that start an engine of their own (the producer's container tests). The containers are
+# removed at the end, also on failure.
 set -euo pipefail
 
 LOG_TAG=integration-docker
@@ -60,10 +62,10 @@ main() {
 		((${#pkgs[@]} > 0)) || die "no package's tests use internal/testkit"
 	fi
 	log "go test -tags docker: ${#pkgs[@]} package(s) (SFSTREAM_STACK=docker, in namespace $ENGINE_NETNS)"
-	(cd "$REPO_ROOT" && ip netns exec "$ENGINE_NETNS" env DOCKER_HOST="$ENGINE_HOST" \
+	(cd "$REPO_ROOT" && nsenter --net="/run/netns/$ENGINE_NETNS" env DOCKER_HOST="$ENGINE_HOST" \
 		TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 SFSTREAM_STACK=docker \
 		go test -tags docker -count 1 -run TestDockerStackStarts ./internal/testkit)
-	(cd "$REPO_ROOT" && ip netns exec "$ENGINE_NETNS" env DOCKER_HOST="$ENGINE_HOST" \
+	(cd "$REPO_ROOT" && nsenter --net="/run/netns/$ENGINE_NETNS" env DOCKER_HOST="$ENGINE_HOST" \
 		TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 SFSTREAM_STACK=docker \
 		go test -tags docker -count 1 -run "$TEST" "${pkgs[@]}")
 	log "done in $(elapsed "$started")"
