@@ -49,7 +49,8 @@
 // captured process that is then excluded (an exec into an excluded binary, a container whose
 // name becomes known) is sent up to and including that exec, and its last exit, so that
 // processors close it; nothing in between. An excluded process that an exec makes included
-// is captured again from that exec on. Events of an excluded process are dropped in user
+// is captured again from that exec on. A process known by its OID only (gone before /proc
+// could be read) is excluded by any filter: nothing says that it matches. Events of an excluded process are dropped in user
 // space until its first one has arrived; from then on the kernel keeps them
 // (bpf.Probe.FilterProcess, keyed by tgid and start time), all but its execs and its last
 // exit, which the capture needs to judge and forget it. Events kept in the kernel are not
@@ -256,6 +257,9 @@ func (c *Capture) Run(ctx context.Context, emit func(raw.Batch) error) (err erro
 	go func() { looked <- ctrs.Run(lookupCtx) }()
 
 	s := newSession(c, clock, probe, q, ctrs, emit)
+	if s.filter.active() {
+		s.conv.lookup = s.lookupJudged
+	}
 	err = s.run(ctx)
 
 	// Closing the probe ends the drainer's blocked read; wait for it before returning.

@@ -83,7 +83,8 @@ func (f *processFilter) include(hpid int64, p *raw.Proc, table procs) bool {
 		return true
 	}
 	if p == nil {
-		return true // known by its OID only: nothing to judge, as sysdig keeps what it cannot read
+		// Known by its OID only (gone before /proc could be read): nothing says it matches.
+		return false
 	}
 	if f.containersOnly && p.Container == nil {
 		return false

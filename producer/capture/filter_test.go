@@ -70,10 +70,14 @@ func TestProcessFilter(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a process known by its OID only is kept", func(t *testing.T) {
-		f, _ := newProcessFilter("proc.name = nothing", true)
-		if !f.include(7, nil, table) {
-			t.Error("excluded a process with no attributes")
+	t.Run("a process known by its OID only is excluded by any filter", func(t *testing.T) {
+		f, _ := newProcessFilter("proc.name != nothing", false)
+		if f.include(7, nil, table) {
+			t.Error("included a process with no attributes")
+		}
+		var none *processFilter
+		if !none.include(7, nil, table) {
+			t.Error("no filter excluded a process")
 		}
 	})
 }

@@ -61,6 +61,16 @@ func (s *session) kernelFilterError(err error) {
 	}
 }
 
+// lookupJudged is the session's lookup with a filter: a process found by its OID only (gone
+// before /proc could be read) is excluded, nothing saying that it matches.
+func (s *session) lookupJudged(hpid, createTS int64) (*procEntry, error) {
+	e, err := s.lookup(hpid, createTS)
+	if err == nil && e.info == nil {
+		s.judge(hpid, createTS, nil, false)
+	}
+	return e, err
+}
+
 // filterEvent applies the filter to a converted event of process (hpid, createTS): it reports
 // whether the event is sent, and may rewrite it (the first description of an excluded
 // process becomes a snapshot record). rec is the kernel record it came from.
