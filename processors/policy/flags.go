@@ -25,5 +25,6 @@ func addFlags(f *service.Flags, o *options) {
 	f.StringVar(&cfg.InstanceID, "instance-id", "", "static group member id (default dynamic membership)")
 	f.DurationVar(&cfg.SessionTimeout, "session-timeout", 10*time.Second, "group session timeout: how long a dead instance keeps its partitions")
 	f.IntVar(&cfg.MaxPollRecords, "max-poll-records", 5000, "records per transaction at most")
+	f.DurationVar(&cfg.TransactionTimeout, "transaction-timeout", 60*time.Second, "how long the brokers keep a dead instance's transaction open before aborting it")
 	f.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 }

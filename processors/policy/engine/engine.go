@@ -55,6 +55,9 @@ type Config struct {
 	SessionTimeout time.Duration
 	// MaxPollRecords bounds the records of one transaction. Default 5000.
 	MaxPollRecords int
+	// TransactionTimeout is how long the brokers keep a transaction of a dead instance open
+	// (holding back read_committed readers of sysflow.alerts) before aborting it. Default 60s.
+	TransactionTimeout time.Duration
 	// MaxVersions bounds the versions kept per entity in the entity table. Default 64.
 	MaxVersions int
 }
@@ -75,6 +78,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxVersions == 0 {
 		c.MaxVersions = 64
+	}
+	if c.TransactionTimeout == 0 {
+		c.TransactionTimeout = 60 * time.Second
 	}
 	if len(c.Rules) == 0 {
 		c.Rules = []rules.File{rules.DefaultFile()}
@@ -213,7 +219,7 @@ func (e *Engine) consume(ctx context.Context, kopts []kgo.Opt) error {
 	var err error
 	e.sess, err = kgo.NewGroupTransactSession(append(kopts,
 		kgo.TransactionalID(e.cfg.TransactionalID),
-		kgo.TransactionTimeout(60*time.Second),
+		kgo.TransactionTimeout(e.cfg.TransactionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumerGroup(e.cfg.Group),
 		kgo.SessionTimeout(e.cfg.SessionTimeout),
