@@ -4,17 +4,18 @@
 //
 // # Files
 //
-//   - list: shells
-//     items: [bash, sh, zsh]
-//   - macro: spawned_shell
-//     condition: sf.type = PE and sf.opflags = EXEC and sf.proc.name in (shells)
-//   - rule: shell_in_container
-//     desc: a shell was started inside a container
-//     condition: spawned_shell and sf.container.id exists
-//     output: shell in container %sf.container.name (%sf.proc.exe %sf.proc.args)
-//     priority: WARNING
-//     tags: [container, shell]
-//     enabled: true
+//	# rules.yaml
+//	- list: shells
+//	  items: [bash, sh, zsh]
+//	- macro: spawned_shell
+//	  condition: sf.type = PE and sf.opflags = EXEC and sf.proc.name in (shells)
+//	- rule: shell_in_container
+//	  desc: a shell was started inside a container
+//	  condition: spawned_shell and sf.container.id exists
+//	  output: shell in container %sf.container.name (%sf.proc.exe %sf.proc.args)
+//	  priority: WARNING
+//	  tags: [container, shell]
+//	  enabled: true
 //
 // Lists and macros are SFQL definitions ([sfql.Defs]); a rule may use those of every file
 // loaded, in any order. A rule entry with append: true adds "and (condition)" to the rule of
