@@ -29,12 +29,13 @@ const DefaultGroup = "sfstream-policy"
 
 // Log keys.
 const (
-	logKeyGroup = "group"
-	logKeyTxnID = "transactional_id"
-	logKeyTopic = "topic"
-	logKeyPart  = "partition"
-	logKeyRules = "rules"
-	logKeyErr   = "err"
+	logKeyGroup  = "group"
+	logKeyTxnID  = "transactional_id"
+	logKeyTopic  = "topic"
+	logKeyPart   = "partition"
+	logKeyOffset = "offset"
+	logKeyRules  = "rules"
+	logKeyErr    = "err"
 )
 
 // Config configures an Engine.
@@ -314,23 +315,32 @@ func (e *Engine) transact(ctx context.Context, fetches kgo.Fetches, ev *Evaluato
 		e.fetched[r.Partition] = max(e.fetched[r.Partition], r.Offset+1)
 	})
 	e.mu.Unlock()
-	fetches.EachRecord(func(r *kgo.Record) {
+	produced := map[string]int{} // alerts by priority, counted once committed
+	var stopErr error            // ends the transaction without committing
+	for _, r := range fetches.Records() {
 		n++
-		rec, err := e.serde.DecodeSysFlow(ctx, r.Value)
+		// A registry that is down is waited for: a record is never skipped for it.
+		rec, err := entities.DecodeRetrying(ctx, e.serde, r.Value)
+		if err != nil && !codec.IsBadRecord(err) {
+			stopErr = fmt.Errorf("evaluate: %w", err)
+			break
+		}
 		if err != nil {
 			e.m.bad.Inc()
-			return
+			e.log.Warn("undecodable record skipped", logKeyPart, r.Partition, logKeyOffset, r.Offset, logKeyErr, err)
+			continue
 		}
 		exporter, ok := exporterOf(string(r.Key))
 		if !ok {
 			e.m.bad.Inc()
-			return
+			e.log.Warn("record without a process key skipped", logKeyPart, r.Partition, logKeyOffset, r.Offset)
+			continue
 		}
 		flat := Join(e.table, exporter, rec, r.Timestamp.UnixMilli())
-		alerts, err = ev.Eval(alerts[:0], flat, exporter)
-		if err != nil {
+		if alerts, err = ev.Eval(alerts[:0], flat, exporter); err != nil {
 			e.m.bad.Inc()
-			return
+			e.log.Warn("record not evaluated", logKeyPart, r.Partition, logKeyOffset, r.Offset, logKeyErr, err)
+			continue
 		}
 		for i := range alerts {
 			b, err := e.serde.AppendAlert(nil, e.alertID, &alerts[i])
@@ -341,9 +351,14 @@ func (e *Engine) transact(ctx context.Context, fetches kgo.Fetches, ev *Evaluato
 				continue
 			}
 			e.sess.Produce(ctx, &kgo.Record{Topic: e.topics.Alerts, Key: r.Key, Value: b}, promise)
-			e.m.alerts.WithLabelValues(alerts[i].Priority).Inc()
+			produced[alerts[i].Priority]++
 		}
-	})
+	}
+	if stopErr != nil {
+		_, err := e.sess.End(context.WithoutCancel(ctx), kgo.TryAbort)
+		e.m.txns.WithLabelValues("aborted").Inc()
+		return errors.Join(stopErr, err)
+	}
 	committed, err := e.sess.End(ctx, kgo.TryCommit)
 	if err == nil && produceErr != nil {
 		err = produceErr
@@ -358,6 +373,9 @@ func (e *Engine) transact(ctx context.Context, fetches kgo.Fetches, ev *Evaluato
 		return nil
 	}
 	e.m.records.Add(float64(n))
+	for p, k := range produced {
+		e.m.alerts.WithLabelValues(p).Add(float64(k))
+	}
 	e.m.txns.WithLabelValues("committed").Inc()
 	e.mu.Lock()
 	for p, o := range next {
