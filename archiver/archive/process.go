@@ -15,15 +15,47 @@ import (
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/internal/codec"
 	"github.com/sfstream/sfstream/internal/entities"
+	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/sysflow"
+)
+
+// Log keys of capture counts.
+const (
+	logKeyLost     = "lost"
+	logKeyCaptured = "captured"
 )
 
 // item is one fetched record of sysflow.events.
 type item struct {
-	r   *kgo.Record
-	rec sysflow.Record // nil: undecodable
-	ts  int64
-	key hourKey
+	r      *kgo.Record
+	rec    sysflow.Record // nil: undecodable, or a count record
+	counts *raw.Counts    // a count record's capture counts
+	ts     int64
+	key    hourKey
+}
+
+// routed reports whether the item goes to an object: a SysFlow record or a count record.
+func (it *item) routed() bool { return it.rec != nil || it.counts != nil }
+
+// countsOf returns the capture counts of a count record (no value, raw.Count* headers), or
+// nil for any other record.
+func countsOf(r *kgo.Record) (*raw.Counts, error) {
+	if r.Value != nil {
+		return nil, nil
+	}
+	get := func(name string) (string, bool) {
+		for _, h := range r.Headers {
+			if h.Key == name {
+				return string(h.Value), true
+			}
+		}
+		return "", false
+	}
+	c, ok, err := raw.ParseCounts(get, true)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // batch is the fetched records of one partition.
@@ -83,6 +115,15 @@ func (a *Archiver) process(ctx context.Context, fetches kgo.Fetches) error {
 func (a *Archiver) decode(ctx context.Context, b *batch) error {
 	for i := range b.items {
 		it := &b.items[i]
+		if c, err := countsOf(it.r); err != nil || c != nil {
+			if err != nil {
+				a.log.Warn("bad count record skipped", logKeyPartition, it.r.Partition, logKeyOffset, it.r.Offset, logKeyErr, err)
+				continue
+			}
+			it.counts, it.ts = c, c.Hour*1e9
+			it.key = hourKey{exporter: exporterOf(it.r.Key), hour: c.Hour}
+			continue
+		}
 		rec, err := entities.DecodeRetrying(ctx, a.serde, it.r.Value)
 		switch {
 		case err == nil:
@@ -101,7 +142,7 @@ func (a *Archiver) decode(ctx context.Context, b *batch) error {
 func (a *Archiver) routeBatch(ctx context.Context, part *partition, b *batch) error {
 	failed := a.lookupNew(ctx, part, b.items)
 	for _, it := range b.items {
-		if it.rec != nil && failed[it.key] {
+		if it.routed() && failed[it.key] {
 			// The archive could not tell whether this hour has objects already: read the
 			// partition again from here once the lookup may succeed.
 			a.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{a.topics.Events: {part.id: {Epoch: it.r.LeaderEpoch, Offset: it.r.Offset}}})
@@ -268,7 +309,7 @@ func (a *Archiver) lookupNew(ctx context.Context, part *partition, items []item)
 	seen := map[hourKey]bool{}
 	for _, it := range items {
 		k := it.key
-		if it.rec == nil || seen[k] || part.hours[k] != nil || k.hour > part.storedHour {
+		if !it.routed() || seen[k] || part.hours[k] != nil || k.hour > part.storedHour {
 			continue
 		}
 		seen[k] = true
@@ -354,7 +395,7 @@ func (a *Archiver) lookup(ctx context.Context, partition int32, k hourKey) (*hou
 func (a *Archiver) route(part *partition, it item) error {
 	part.next = it.r.Offset + 1
 	part.lastRecord = time.Now()
-	if it.rec == nil {
+	if !it.routed() {
 		a.m.skipped.WithLabelValues(skipUndecodable).Inc()
 		return nil
 	}
@@ -365,6 +406,9 @@ func (a *Archiver) route(part *partition, it item) error {
 	}
 	if hs.holds(it.r.Offset) {
 		a.m.skipped.WithLabelValues(skipStored).Inc()
+		if it.counts != nil {
+			return nil
+		}
 		return a.advance(part, it.ts)
 	}
 	kts := it.r.Timestamp.UnixMilli()
@@ -374,6 +418,12 @@ func (a *Archiver) route(part *partition, it item) error {
 		if of, err = a.open(part, hs, kts); err != nil {
 			return err
 		}
+	}
+	if it.counts != nil {
+		// Counts go into the metadata of the object of their hour and do not move the
+		// watermark: their time is the hour's start.
+		of.f.AddCounts(*it.counts, it.r.Offset)
+		return nil
 	}
 	if err := of.f.Append(it.rec, kts, it.r.Offset); err != nil {
 		return fmt.Errorf("archive: %w", err)
@@ -449,6 +499,9 @@ func (a *Archiver) close(part *partition, of *openFile) error {
 	a.m.missing.WithLabelValues(refParent).Add(float64(mi.Parents))
 	a.m.missing.WithLabelValues(refFile).Add(float64(mi.Files))
 	a.m.missing.WithLabelValues(refContainer).Add(float64(mi.Containers))
+	if obj.Counts.Lost() > 0 {
+		a.log.Warn("object of an hour with capture losses", logKeyObject, obj.Name, logKeyLost, obj.Counts.Lost(), logKeyCaptured, obj.Counts.Captured)
+	}
 	if n := mi.Processes + mi.Files + mi.Containers; n > 0 {
 		a.log.Warn("object written with references to unknown entities", logKeyObject, obj.Name, logKeyMissing, n)
 	}

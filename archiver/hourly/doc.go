@@ -25,7 +25,12 @@
 //   - The container metadata carries, besides avro.codec and avro.schema, where the records
 //     came from: sfstream.topic, sfstream.partition, sfstream.offsets ("first-last" Kafka
 //     offsets) and sfstream.records; a restarted archiver reads them back to skip records
-//     already stored.
+//     already stored. An object that received count records (AddCounts: the processors'
+//     capture counts, records of sysflow.events with no value) also states what its exporter
+//     captured and lost in that hour, summed over them: sfstream.captured, sfstream.lost,
+//     sfstream.lost.kernel, sfstream.lost.queue, sfstream.lost.other, sfstream.excluded
+//     (raw.Counts). The sums are part of the bytes' function: they come from records in the
+//     object's offset range.
 //   - Object names: <prefix>/<exporter>/<YYYY-MM-DD>/<HH>/<exporter>.<YYYYMMDDHH>.p<N>.sf,
 //     late objects of the hour .p<N>.late.sf, .p<N>.late.2.sf, ...; the exporter is made safe
 //     for a path (characters outside [A-Za-z0-9._-] become '_'). The Parquet file beside an

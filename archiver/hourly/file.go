@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/sfstream/sfstream/internal/entities"
+	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/sysflow"
 	"github.com/sfstream/sfstream/sysflow/sffile"
 )
@@ -76,6 +77,8 @@ type File struct {
 	events      int64
 	entities    int64
 	missing     Missing
+	counts      raw.Counts // the capture counts of the count records, if hasCounts
+	hasCounts   bool
 	err         error
 }
 
@@ -91,6 +94,10 @@ type Object struct {
 	// Events is the number of events and flows; Entities the number of entity records.
 	Events, Entities int64
 	Missing          Missing
+	// Counts are the capture counts the object states (Counts.Hour is the object's hour);
+	// HasCounts is false when no count record came (processors older than count records).
+	Counts    raw.Counts
+	HasCounts bool
 }
 
 // SyncMarker returns the Avro sync marker of the object called name: the first 16 bytes of
@@ -201,6 +208,22 @@ func (f *File) Append(rec sysflow.Record, kts, offset int64) error {
 	f.last = offset
 	return nil
 }
+
+// AddCounts adds the capture counts of the count record at Kafka offset offset (raw.Counts,
+// sent by the processors to sysflow.events) to the object's. The object holds no record for
+// them: the sums go into its metadata (raw.Count* keys), and the offset into its range.
+func (f *File) AddCounts(c raw.Counts, offset int64) {
+	f.counts.Add(c)
+	f.counts.Hour = f.key.Hour
+	f.hasCounts = true
+	if f.first < 0 {
+		f.first = offset
+	}
+	f.last = offset
+}
+
+// Counts returns the capture counts added so far, and whether any were.
+func (f *File) Counts() (raw.Counts, bool) { return f.counts, f.hasCounts }
 
 func (f *File) write(rec sysflow.Record) {
 	if f.err != nil {
@@ -355,6 +378,11 @@ func (f *File) Finish(topic string) (Object, error) {
 		MetaOffsets:   strconv.FormatInt(f.first, 10) + "-" + strconv.FormatInt(f.last, 10),
 		MetaRecords:   strconv.FormatInt(f.events, 10),
 	}
+	if f.hasCounts {
+		for _, kv := range f.counts.Pairs(false) {
+			meta[kv[0]] = kv[1]
+		}
+	}
 	hdr, err := withMetadata(f.header, f.sync, meta)
 	if err != nil {
 		return Object{}, errors.Join(fmt.Errorf("finish %s: %w", f.name, err), f.Discard())
@@ -370,6 +398,7 @@ func (f *File) Finish(topic string) (Object, error) {
 	return Object{
 		Key: f.key, Name: f.name, Path: final, Size: size,
 		First: f.first, Last: f.last, Events: f.events, Entities: f.entities, Missing: f.missing,
+		Counts: f.counts, HasCounts: f.hasCounts,
 	}, nil
 }
 

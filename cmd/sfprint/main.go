@@ -1,6 +1,7 @@
 // Command sfprint prints SysFlow records in sysprint's fields and formats.
 //
 //	sfprint [-o str|json|flatjson|csv] [-f FIELDS] [-A] [-w OUT] [-E] [--filter EXPR [--defs FILES]] PATH...
+//	sfprint --stats PATH...
 //	sfprint -l
 //
 // A PATH is a SysFlow file or a directory, read recursively in lexical order (files that are
@@ -18,6 +19,12 @@
 // fields and where it deliberately differs from the reference); --defs FILE (repeatable or
 // comma-separated) loads YAML lists and macros for it. Records are numbered (idx) among those
 // printed, as in sysprint. A bad expression is a usage error that gives its line:column.
+//
+// --stats prints, instead of records, one line per file (files, directories and s3:// paths):
+// its records by type, what its exporter captured and lost in the file's hour as the
+// archiver's metadata states it (captured, lost, and lost by kind: kernel, queue, other;
+// excluded by filters), and the coverage captured/(captured+lost); "-" for a file that states
+// no counts (the reference's, or archived before counts); a TOTAL line after several files.
 //
 // A corrupt or truncated file prints every record before the damage, then sfprint reports
 // the file and byte offset on stderr, goes on with the other paths and exits with status 1.

@@ -53,6 +53,7 @@ type runOptions struct {
 	criSocket    string           // --cri-socket: the container runtime's socket (capture.Config.CRISocket)
 	filter       string           // --filter: which processes are captured (capture.Config.Filter)
 	containers   bool             // --containers-only (capture.Config.ContainersOnly)
+	ringBytes    int              // --ringbuf-bytes (capture.Config.RingBufferBytes)
 	rules        service.ListFlag // --rules: rule files of the policy engine (none: no policy engine)
 }
 
@@ -82,6 +83,7 @@ func runFlags(f *service.Flags, o *runOptions) {
 	f.StringVar(&o.criSocket, "cri-socket", "", "container runtime socket for container names and images: a docker.sock (Docker API), containerd.sock or crio.sock (CRI); default: the first of the usual sockets that answers")
 	f.StringVar(&o.filter, "filter", "", "capture only the processes this expression matches, in the reference collector's (sysdig's) syntax, e.g. 'container.name != sf-collector and container.type != host' (as sf-producer --filter)")
 	f.BoolVar(&o.containers, "containers-only", false, "capture only processes in a container (the reference's -c)")
+	f.IntVar(&o.ringBytes, "ringbuf-bytes", 0, "kernel ring buffer size of the live capture, a power of two (0: sf-producer's default, 16 MiB)")
 	f.BoolVar(&o.synthetic, "synthetic", false, "run the synthetic load generator instead of capturing live")
 	f.Float64Var(&o.rate, "rate", 2000, "events per second of the synthetic generator")
 	f.DurationVar(&o.every, "progress", 5*time.Second, "progress line interval")

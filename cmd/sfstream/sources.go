@@ -18,7 +18,7 @@ import (
 // Live capture needs root and a kernel that accepts the programs; without them the synthetic
 // generator runs instead, and the label says why.
 func pickSource(o runOptions, log *slog.Logger, reg prometheus.Registerer) (producer.Source, string, error) {
-	cfg := capture.Config{Exporter: o.exporter, CRISocket: o.criSocket, Filter: o.filter, ContainersOnly: o.containers}
+	cfg := capture.Config{Exporter: o.exporter, CRISocket: o.criSocket, Filter: o.filter, ContainersOnly: o.containers, RingBufferBytes: o.ringBytes}
 	filtered := o.filter != "" || o.containers
 	if filtered {
 		// A bad expression fails at start whatever the source.

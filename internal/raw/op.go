@@ -44,7 +44,7 @@ const (
 
 	// Records that are not syscalls.
 	OpSnapshot  Op = 50 // a process (tid == hpid) or thread known before capture; proc and fds set
-	OpDrop      Op = 51 // events were lost upstream of this point; ret = count lost (may be an estimate)
+	OpDrop      Op = 51 // events were lost upstream of this point; ret = count lost (may be an estimate); flags = where (DropKernel, DropQueue, DropFilter; 0 unspecified)
 	OpEnd       Op = 52 // the capture ended for good (end of a replay, producer shutdown): truncate flows
 	OpContainer Op = 53 // a container's metadata changed (the runtime answered, or the container restarted): proc.container holds all of it, the other proc fields are empty
 

@@ -19,19 +19,23 @@ type Config struct {
 	Paths     []string // files and directories to read
 	Filter    string   // SFQL expression: print only the records that match (empty: all)
 	Defs      []string // SFQL definition files (lists and macros) for Filter
+	Stats     bool     // print per file its records by type and capture counts instead of records
 
 	Remote remoteConfig // settings of s3:// and kafka:// paths (remote.go)
 }
 
 const usageText = `usage: sfprint [-o str|json|flatjson|csv] [-f FIELDS] [-A] [-w OUT] [-E]
                [--filter EXPR [--defs FILE,...]] PATH...
+       sfprint --stats PATH...
        sfprint -l
 
 Prints SysFlow files (and directories of them, recursively) with sysprint's fields and formats.
 A PATH may also be s3://bucket/prefix (the objects under the prefix, in name order) or
 kafka://broker:port/topic (the topic from its start to its current end). --filter prints only
 the records that match an SFQL expression (sysprint's -f), such as
-'type = NF and net.dport in (80, 443)'; --defs loads its lists and macros.
+'type = NF and net.dport in (80, 443)'; --defs loads its lists and macros. --stats prints, per
+file, its records by type and what its exporter captured and lost in its hour (the archiver's
+sfstream.captured and sfstream.lost* metadata) with the coverage, captured/(captured+lost).
 
 `
 
@@ -47,6 +51,7 @@ func parseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.OutPath, "w", "", "write to `file` instead of standard output")
 	fs.BoolVar(&cfg.List, "l", false, "list the fields and their descriptions")
 	fs.BoolVar(&cfg.Entities, "E", false, "print entity records (H, C, P, F, POD) as well as events and flows")
+	fs.BoolVar(&cfg.Stats, "stats", false, "print per file its records by type, events captured and lost, and coverage, instead of records")
 	fs.StringVar(&cfg.Filter, "filter", "", "print only the records that match the SFQL `expression` (sysprint's -f)")
 	fs.Func("defs", "SFQL definition `files` (YAML lists and macros) for --filter; repeatable or comma-separated", func(v string) error {
 		for p := range strings.SplitSeq(v, ",") {
@@ -97,6 +102,16 @@ func (c *Config) Validate() error {
 	}
 	if c.List {
 		return nil
+	}
+	if c.Stats && (c.Filter != "" || len(c.Fields) > 0 || c.AllFields) {
+		return errors.New("--stats takes no --filter, -f or -A")
+	}
+	if c.Stats {
+		for _, p := range c.Paths {
+			if strings.HasPrefix(p, "kafka://") {
+				return fmt.Errorf("%s: --stats reads files, directories and s3:// (a topic has no file metadata)", p)
+			}
+		}
 	}
 	if len(c.Defs) > 0 && c.Filter == "" {
 		return errors.New("--defs needs --filter")

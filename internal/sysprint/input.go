@@ -118,6 +118,9 @@ func printFile(ctx context.Context, path string, entities bool, p printer) (err 
 // printRecords prints the records of an opened SysFlow file, flattened, stopping at the first
 // unreadable one (what was read before it is printed). name is the file in messages.
 func printRecords(ctx context.Context, name string, r *sffile.Reader, entities bool, p printer) error {
+	if sp, ok := p.(*statsPrinter); ok {
+		return sp.file(ctx, name, r)
+	}
 	has, err := parseSchemaFields(r.Schema())
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)

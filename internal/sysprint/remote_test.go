@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/sfstream/sfstream/archiver/archivetest"
 	"github.com/sfstream/sfstream/archiver/hourly"
 	"github.com/sfstream/sfstream/internal/kafka"
+	"github.com/sfstream/sfstream/internal/raw"
 	"github.com/sfstream/sfstream/internal/stack"
 	"github.com/sfstream/sfstream/internal/testkit"
 	"github.com/sfstream/sfstream/sysflow"
@@ -135,6 +137,29 @@ func TestPrintS3AndKafka(t *testing.T) {
 			"-s", f.target.SecretKey, "--secure="+map[bool]string{true: "true", false: "false"}[f.target.Secure], s3Path)
 		if n := checkRows(t, out); n != total {
 			t.Errorf("printed %d records, want %d", n, total)
+		}
+	})
+	t.Run("stats over s3", func(t *testing.T) {
+		out := mustSfprint(t, "--stats", "-e", host, "-p", port, "-a", f.target.AccessKey,
+			"-s", f.target.SecretKey, "--secure="+map[bool]string{true: "true", false: "false"}[f.target.Secure], s3Path)
+		var captured int64
+		for _, b := range archivetest.Default().Batches() {
+			for _, e := range b.Events {
+				if e.Op != raw.OpSnapshot {
+					captured++
+				}
+			}
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		last := lines[len(lines)-1]
+		want := fmt.Sprintf(" captured=%d lost=0 kernel=0 queue=0 other=0 excluded=0 coverage=100.00%%", captured)
+		if !strings.HasPrefix(last, "TOTAL records=") || !strings.HasSuffix(last, want) || len(lines) < 5 {
+			t.Errorf("--stats over s3 printed %d lines ending %q, want a TOTAL line ending %q", len(lines), last, want)
+		}
+		for _, l := range lines[:len(lines)-1] {
+			if !strings.HasPrefix(l, s3Path+"/") || !strings.Contains(l, " coverage=100.00%") {
+				t.Errorf("line %q: want an object of %s with coverage 100%%", l, s3Path)
+			}
 		}
 	})
 	t.Run("s3 from the environment, one hour", func(t *testing.T) {

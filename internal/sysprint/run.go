@@ -79,6 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		out = f
 	}
 	p := newPrinter(cfg.Output, out, sel)
+	if cfg.Stats {
+		p = newStatsPrinter(out)
+	}
 	if cfg.Filter != "" {
 		fp, err := newFilterPrinter(p, cfg.Filter, cfg.Defs)
 		if err != nil {

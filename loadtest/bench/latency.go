@@ -122,6 +122,9 @@ func (b *bench) latency(ctx context.Context, p *synthetic.Profile, rate float64)
 			fs := cl.PollFetches(consumerCtx)
 			now := time.Now()
 			fs.EachRecord(func(rec *kgo.Record) {
+				if rec.Value == nil {
+					return // a count record: capture counts in its headers, no event
+				}
 				v, err := r.serde.DecodeSysFlow(consumerCtx, rec.Value)
 				mu.Lock()
 				defer mu.Unlock()

@@ -80,6 +80,9 @@ func (b *bench) readTopic(ctx context.Context, r *runEnv, topic string, fn func(
 		var derr error
 		fs.EachRecord(func(rec *kgo.Record) {
 			n++
+			if rec.Value == nil {
+				return // a count record (events) or a tombstone (entities)
+			}
 			v, err := r.serde.DecodeSysFlow(ctx, rec.Value)
 			if err != nil {
 				derr = fmt.Errorf("read %s: partition %d offset %d: %w", topic, rec.Partition, rec.Offset, err)

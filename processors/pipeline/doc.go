@@ -19,6 +19,13 @@
 // process removed state.Config.EntityTombstoneAfter after its exit) is produced as a
 // tombstone: a nil value under the entity's key.
 //
+// After a partition's records of a transaction the processor produces their capture counts
+// (state.TakeCounts: raw events, and events lost as drop notices announce them, per exporter
+// and hour) to sysflow.events as count records: no value, the counts in the raw.Count*
+// headers, keyed by a process key of that exporter in the partition, so that they follow
+// their events into the same events partition (and so the same archive object) when
+// sysflow.raw and sysflow.events are partitioned alike.
+//
 // Metrics (registered on the injected registry):
 //
 //	sfstream_processor_records_in_total            raw Kafka records consumed
@@ -33,4 +40,6 @@
 //	sfstream_processor_restore_seconds             time to restore a partition's state
 //	sfstream_processor_evicted_total               processes evicted by the state cap
 //	sfstream_processor_entity_tombstones_total     process entities deleted after their exit
+//	sfstream_processor_count_records_total         count records produced to sysflow.events
+//	sfstream_processor_lost_events_total           events lost upstream, as the drop notices applied count them
 package pipeline

@@ -23,6 +23,8 @@ type metrics struct {
 	restoreSecs      prometheus.Histogram
 	evicted          prometheus.Counter
 	tombstones       prometheus.Counter
+	countRecords     prometheus.Counter
+	lostEvents       prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -39,8 +41,10 @@ func newMetrics() *metrics {
 		txns:       prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "transactions_total", Help: "Transactions by result."}, []string{"result"}),
 		restoreSecs: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "restore_seconds", Help: "Time to restore the state of the assigned partitions.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
-		evicted:    prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "evicted_total", Help: "Processes evicted by the state cap (lost exits)."}),
-		tombstones: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "entity_tombstones_total", Help: "Process entities deleted from sysflow.entities (tombstones), EntityTombstoneAfter after their exit."}),
+		evicted:      prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "evicted_total", Help: "Processes evicted by the state cap (lost exits)."}),
+		lostEvents:   prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "lost_events_total", Help: "Events lost upstream (or excluded by filters), as the drop notices applied count them."}),
+		countRecords: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "count_records_total", Help: "Count records (capture counts of an exporter and hour, no value) produced to sysflow.events."}),
+		tombstones:   prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "entity_tombstones_total", Help: "Process entities deleted from sysflow.entities (tombstones), EntityTombstoneAfter after their exit."}),
 	}
 	for _, k := range sysflow.Kinds() {
 		m.recordsOutByKind[k] = m.recordsOut.WithLabelValues(k.String())
@@ -57,7 +61,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 		m.txns.WithLabelValues(r)
 	}
 	var errs []error
-	for _, c := range []prometheus.Collector{m.recordsIn, m.eventsIn, m.recordsOut, m.dlq, m.lag, m.processes, m.flows, m.txnSeconds, m.txns, m.restoreSecs, m.evicted, m.tombstones} {
+	for _, c := range []prometheus.Collector{m.recordsIn, m.eventsIn, m.recordsOut, m.dlq, m.lag, m.processes, m.flows, m.txnSeconds, m.txns, m.restoreSecs, m.evicted, m.tombstones, m.countRecords, m.lostEvents} {
 		if err := reg.Register(c); err != nil {
 			errs = append(errs, err)
 		}

@@ -316,6 +316,7 @@ func (p *Processor) transact(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		p.m.evicted.Add(float64(w.evicted))
 		p.m.tombstones.Add(float64(w.tombstones))
+		p.m.lostEvents.Add(float64(w.lost))
 	}
 
 	committed, err := p.sess.End(ctx, kgo.TryCommit)
@@ -351,6 +352,8 @@ func (p *Processor) runWork(ctx context.Context, work []*partWork, produce func(
 		}
 		s1 := w.part.st.Stats()
 		w.evicted, w.tombstones = s1.Evicted-s0.Evicted, s1.Tombstones-s0.Tombstones
+		w.lost = s1.LostEvents - s0.LostEvents
+		p.produceCounts(w, produce)
 		return p.checkpoint(w.part, produce)
 	}
 	if len(work) == 1 || p.cfg.Workers == 1 {
@@ -403,9 +406,11 @@ type partWork struct {
 	records             []*kgo.Record
 	events              int
 	out                 [sysflow.NumKinds]int
-	evicted, tombstones int64        // processes evicted by the cap, entities deleted
-	slab                []kgo.Record // output records, allocated in blocks
-	buf                 []byte       // encoded values, allocated in blocks
+	evicted, tombstones int64             // processes evicted by the cap, entities deleted
+	lost                int64             // events lost upstream, as drop notices count them
+	procKeys            map[string][]byte // a process key of the partition per exporter: where count records go
+	slab                []kgo.Record      // output records, allocated in blocks
+	buf                 []byte            // encoded values, allocated in blocks
 }
 
 // record returns a fresh output record from w's current block.
@@ -428,12 +433,52 @@ func (p *Processor) applyRecord(ctx context.Context, w *partWork, r *kgo.Record,
 		p.deadLetter(r, "decode", err, produce)
 		return
 	}
-	if err := part.st.Apply(b); err != nil {
+	if len(b.Events) > 0 && part.st.CountsBefore(b.Events[0].TS) {
+		p.produceCounts(w, produce) // before the events of a later hour
+	}
+	apply := part.st.Apply
+	if len(r.Key) == 0 && part.id != 0 {
+		// An unkeyed record is a notice batch the producer sent to every partition:
+		// partition 0 counts its losses.
+		apply = part.st.ApplyCopy
+	}
+	if err := apply(b); err != nil {
 		p.deadLetter(r, "invalid", err, produce)
 		return
 	}
 	w.events += len(b.Events)
+	if b.HPID != 0 {
+		if w.procKeys == nil {
+			w.procKeys = map[string][]byte{}
+		}
+		w.procKeys[b.Exporter] = r.Key
+	}
 	p.flush(w, produce)
+}
+
+// produceCounts produces the capture counts of the partition's records of this transaction
+// (at its end, and before a record of a later hour than counts pending) to sysflow.events: one count record (no value, the counts in raw.Count* headers) per
+// exporter and hour, keyed by a process key of the exporter in this partition so that it
+// lands in the events partition of the partition's processes, after their events.
+func (p *Processor) produceCounts(w *partWork, produce func(*kgo.Record)) {
+	for _, c := range w.part.st.TakeCounts() {
+		if c.IsZero() {
+			continue
+		}
+		key := w.procKeys[c.Exporter]
+		if key == nil { // notices only: any key of the exporter will do
+			key = fmt.Appendf(nil, "%s/P/0/%d", c.Exporter, w.part.id)
+		}
+		pairs := c.Pairs(true)
+		hdrs := make([]kgo.RecordHeader, len(pairs))
+		for i, kv := range pairs {
+			hdrs[i] = kgo.RecordHeader{Key: kv[0], Value: []byte(kv[1])}
+		}
+		r := w.record()
+		r.Topic, r.Key, r.Value, r.Headers = p.topics.Events, key, nil, hdrs
+		produce(r)
+		p.m.countRecords.Inc()
+	}
 }
 
 // flush encodes the partition's pending output and produces it. Values are encoded into

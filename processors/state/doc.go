@@ -4,7 +4,10 @@
 // A State owns the processes of its partition: for each process its attributes, cwd, fd
 // table, open file flows, network flows and process flow. Apply feeds it one raw batch;
 // records come out through an Output: entities (Process, File, Container) keyed by entity key
-// and events and flows keyed by their process key.
+// and events and flows keyed by their process key. It also counts, per exporter and hour of
+// event time, the raw events applied and the events its drop notices announce lost
+// (TakeCounts, by where they were lost); ApplyCopy applies a notice batch that another
+// partition counts.
 //
 // Invariants:
 //   - Deterministic: the output is a pure function of the input sequence. "Now" is the

@@ -28,7 +28,9 @@ func (s *State) apply(key procKey, e *raw.Event) error {
 	switch e.Op {
 	case raw.OpDrop:
 		s.stats.LostNotices++
-		s.stats.LostEvents += e.Ret
+		if !s.copyOfShared {
+			s.stats.LostEvents += e.Ret
+		}
 		for _, p := range s.procs {
 			if p.key.exporter == key.exporter && !p.uncertain {
 				p.uncertain = true

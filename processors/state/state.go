@@ -26,7 +26,7 @@ type Stats struct {
 	Evicted      int64 // processes evicted by the MaxProcesses cap
 	Removed      int64 // processes removed after exit
 	LostNotices  int64 // drop notices received
-	LostEvents   int64 // events lost upstream, as the notices count them
+	LostEvents   int64 // events lost upstream, as the notices count them (not those of ApplyCopy)
 	Entities     int64
 	EventRecords int64
 	Tombstones   int64 // process entities deleted, EntityTombstoneAfter after their exit
@@ -50,6 +50,12 @@ type State struct {
 	tombAt     map[procKey]tombDue  // each pending tombstone
 	dirty      map[procKey]struct{} // changed since the last Changes
 	stats      Stats
+
+	counts       map[countKey]*raw.Counts // capture counts since the last TakeCounts
+	lastCount    *raw.Counts              // counts[lastCountKey]: a batch is of one exporter
+	lastCountKey countKey
+	countsFrom   int64 // the earliest hour in counts
+	copyOfShared bool  // applying a notice batch another partition counts (ApplyCopy)
 }
 
 // New returns an empty State.
@@ -197,6 +203,7 @@ func (s *State) Apply(b *raw.Batch) error {
 			s.emitTombstones()
 		}
 		s.stats.Events++
+		s.count(b.Exporter, e)
 		if err := s.apply(key, e); err != nil {
 			return fmt.Errorf("apply %s event %d: %w", e.Op, i, err)
 		}

@@ -44,6 +44,10 @@ type session struct {
 	rec                 bpf.Record
 
 	lastLost, lastDropped uint64
+	// lostAhead is how many ring-buffer losses were announced for processes before the
+	// kernel's total counted them: the per-process table is read after the total, so losses
+	// between the two reads are in the table now and in the total at the next read.
+	lostAhead uint64
 }
 
 func newSession(c *Capture, clock procfs.Clock, probe *bpf.Probe, q *queue, ctrs *containers.Cache, emit func(raw.Batch) error) *session {
@@ -117,6 +121,10 @@ func (s *session) run(ctx context.Context) error {
 // finish announces the last losses and flushes what is pending.
 func (s *session) finish() error {
 	err := s.announceDrops()
+	if err == nil && s.lostAhead > 0 {
+		// Losses were announced ahead of the total: read it once more, it counts them now.
+		err = s.announceDrops()
+	}
 	s.metrics.publish()
 	return errors.Join(err, s.b.flushAll())
 }
@@ -297,8 +305,13 @@ func (s *session) announceDrops() error {
 		if err != nil {
 			return err
 		}
-		if ringDelta > attributed {
-			losses = append(losses, loss{lostKey{}, ringDelta - attributed})
+		// Announce exactly what the total counts, over time: the remainder unattributed,
+		// less what was announced ahead of it.
+		if covered := attributed + s.lostAhead; ringDelta > covered {
+			losses = append(losses, loss{lostKey{}, ringDelta - covered})
+			s.lostAhead = 0
+		} else {
+			s.lostAhead = covered - ringDelta
 		}
 	}
 	dropped := s.q.dropped.Load()
