@@ -319,6 +319,9 @@ func (e *Engine) transact(ctx context.Context, fetches kgo.Fetches, ev *Evaluato
 	var stopErr error            // ends the transaction without committing
 	for _, r := range fetches.Records() {
 		n++
+		if r.Value == nil {
+			continue // a count record (captured and lost events: headers only), no SysFlow
+		}
 		// A registry that is down is waited for: a record is never skipped for it.
 		rec, err := entities.DecodeRetrying(ctx, e.serde, r.Value)
 		if err != nil && !codec.IsBadRecord(err) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sfstream/sfstream/archiver/archive"
@@ -135,8 +136,9 @@ func TestLiveAndHunt(t *testing.T) {
 	archivetest.Process(t, kcfg, serde, archivetest.Count(archivetest.Expected(t, batches)))
 
 	// The live engine.
+	reg := prometheus.NewRegistry()
 	eng, err := engine.New(engine.Config{Kafka: kcfg, Rules: ruleFiles(), Group: kcfg.TopicPrefix + "policy",
-		TransactionalID: kcfg.TopicPrefix + "policy", SessionTimeout: 6 * time.Second, MaxPollRecords: 50}, serde, nil, engine.WithLogger(logger(t)))
+		TransactionalID: kcfg.TopicPrefix + "policy", SessionTimeout: 6 * time.Second, MaxPollRecords: 50}, serde, reg, engine.WithLogger(logger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +153,10 @@ func TestLiveAndHunt(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("policy engine: %v", err)
+	}
+	// The processor's count records (no value) are not SysFlow and not bad.
+	if bad := archivetest.Metric(t, reg, "sfstream_policy_bad_records_total"); bad != 0 {
+		t.Errorf("%v records of sysflow.events counted bad", bad)
 	}
 	live := readAlerts(t, kcfg, serde)
 	want := expected(w)
