@@ -146,6 +146,13 @@ down() {
 	if [[ -e "/run/netns/$ENGINE_NETNS" ]]; then
 		ip netns delete "$ENGINE_NETNS"
 	fi
+	# dockerd leaves mounts behind (its default sandbox's netns under the exec root, overlay
+	# mounts under the data root after a crash): unmount them, deepest first, before deleting.
+	local m
+	while read -r m; do
+		umount -l "$m" 2>/dev/null || true
+	done < <(awk -v run="$ENGINE_RUN" -v data="$ENGINE_DATA" \
+		'index($2, run "/") == 1 || index($2, data "/") == 1 {print $2}' /proc/mounts | sort -r)
 	rm -rf "$ENGINE_RUN"
 	if [[ "$purge" == --purge ]]; then
 		log "deleting the data root $ENGINE_DATA"
