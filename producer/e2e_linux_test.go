@@ -195,7 +195,6 @@ func TestLiveCaptureToKafka(t *testing.T) {
 	stdin.Write([]byte("z"))
 	stdin.Close()
 	older.Wait()
-	poll(3 * time.Second)
 
 	events := func(pid int) []raw.Event {
 		var out []raw.Event
@@ -204,6 +203,24 @@ func TestLiveCaptureToKafka(t *testing.T) {
 		}
 		return out
 	}
+	// Each workload process's exit is its last event, and a process's batches arrive in
+	// order: once every exit is on the topic, everything before it is too. A loaded machine
+	// (the race detector, other packages' tests) may take a while.
+	hasExit := func(pid int) bool {
+		for _, e := range events(pid) {
+			if e.Op == raw.OpExit && e.TID == int64(pid) {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+		poll(500 * time.Millisecond)
+		if hasExit(filePID) && hasExit(netPID) && hasExit(setuidPID) && hasExit(shPID) && hasExit(older.Process.Pid) {
+			break
+		}
+	}
+	poll(500 * time.Millisecond)
 	oids := func(pid int) map[int64]bool {
 		m := map[int64]bool{}
 		for _, b := range batches[int64(pid)] {

@@ -144,7 +144,10 @@ func (t *Table) Add(key string, rec sysflow.Record, kts int64) error {
 		}
 		v := Version{Rec: r, Order: Order{KTS: kts}}
 		t.mu.Lock()
-		t.conts[contKey{exp, r.ID}] = t.insert(t.conts[contKey{exp, r.ID}], v, true)
+		k := contKey{exp, r.ID}
+		if !(Incomplete(r) && hasComplete(t.conts[k])) {
+			t.conts[k] = t.insert(t.conts[k], v, true)
+		}
 		t.mu.Unlock()
 	case *sysflow.Header:
 		exp, ok := strings.CutSuffix(key, "/H")
@@ -188,6 +191,24 @@ func (t *Table) insert(vs []Version, v Version, timeless bool) []Version {
 		vs = slices.Delete(vs, 0, len(vs)-t.max)
 	}
 	return vs
+}
+
+// Incomplete reports whether c is a container written before its runtime answered (name
+// "incomplete", as the reference writes it). Several partitions write a container's entity,
+// each when it first meets the container: one that is behind may write "incomplete" after
+// another wrote the runtime's answer. The table keeps no incomplete version once it holds a
+// complete one, so a container never goes back to incomplete for the records after it.
+func Incomplete(c *sysflow.Container) bool {
+	return c.Name == "incomplete" && c.Image == "incomplete:incomplete"
+}
+
+func hasComplete(vs []Version) bool {
+	for _, v := range vs {
+		if c, ok := v.Rec.(*sysflow.Container); ok && !Incomplete(c) {
+			return true
+		}
+	}
+	return false
 }
 
 func sameContent(a, b sysflow.Record) bool {

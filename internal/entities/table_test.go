@@ -175,3 +175,35 @@ func TestBadKeys(t *testing.T) {
 		t.Errorf("pods are ignored, got %v", err)
 	}
 }
+
+// A container's "incomplete" version written after the runtime's answer (by a partition
+// that was behind) is not kept: records after it still find the answer.
+func TestContainerNeverGoesBackToIncomplete(t *testing.T) {
+	tb := NewTable(0)
+	key := sysflow.ContainerKey("n", "c1")
+	incomplete := &sysflow.Container{ID: "c1", Name: "incomplete", Image: "incomplete:incomplete", Type: sysflow.CTDocker}
+	full := &sysflow.Container{ID: "c1", Name: "web", Image: "nginx:1", ImageID: "sha256:1", Type: sysflow.CTDocker}
+	for i, rec := range []*sysflow.Container{incomplete, full, incomplete} {
+		if err := tb.Add(key, rec, int64(10*(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		kts  int64
+		want string
+	}{{15, "incomplete"}, {25, "web"}, {35, "web"}} {
+		v, ok := tb.Container("n", "c1", tt.kts)
+		if !ok || v.Rec.(*sysflow.Container).Name != tt.want {
+			t.Errorf("container at kts %d: %+v, want %s", tt.kts, v.Rec, tt.want)
+		}
+	}
+	// A renamed container is a new version all the same.
+	renamed := *full
+	renamed.Name = "web-2"
+	if err := tb.Add(key, &renamed, 40); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := tb.Container("n", "c1", 45); v.Rec.(*sysflow.Container).Name != "web-2" {
+		t.Errorf("after a rename: %+v", v.Rec)
+	}
+}
