@@ -67,12 +67,15 @@ func TestRunRulesLiveThenHunt(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	etcFile := fmt.Sprintf("/etc/sfstream-policy-test-%d", os.Getpid())
 	defer os.Remove(etcFile)
-	tmpExe := filepath.Join(dir, "sfstream-payload")
+	// exec_from_temp_dir looks below /tmp, wherever TMPDIR points the test's own directory.
+	payloadDir, err := os.MkdirTemp("/tmp", "sfstream-policy-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(payloadDir)
+	tmpExe := filepath.Join(payloadDir, "sfstream-payload")
 	if out, err := exec.Command("cp", "/bin/true", tmpExe).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v %s", err, out)
-	}
-	if !strings.HasPrefix(tmpExe, "/tmp/") {
-		t.Skipf("the test's temporary directory %s is not below /tmp", dir)
 	}
 	workload := []string{
 		"cat /etc/shadow > /dev/null",

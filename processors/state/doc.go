@@ -1,5 +1,5 @@
 // Package state turns raw syscall batches into SysFlow records, as the reference collector
-// does (../shared/docs/SEMANTICS.md sections 2 to 6), for one partition of sysflow.raw.
+// does (SEMANTICS.md of the design documents, sections 2 to 6), for one partition of sysflow.raw.
 //
 // A State owns the processes of its partition: for each process its attributes, cwd, fd
 // table, open file flows, network flows and process flow. Apply feeds it one raw batch;
